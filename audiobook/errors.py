@@ -1,0 +1,32 @@
+"""The one exception family of audiobook.
+
+Library code raises these with a message that says what went wrong and what
+to do about it; only ``cli.main`` turns them into a line on stderr and an exit
+status. Anything else escaping is a bug.
+"""
+
+
+class AudiobookError(Exception):
+    """Root of every error a user can cause or fix."""
+
+    exit_code = 2
+
+
+class InputError(AudiobookError):
+    """The essay (or another input file) cannot be read or is not usable."""
+
+
+class ConfigError(AudiobookError):
+    """A setting, flag or show file has a bad value."""
+
+
+class EngineError(AudiobookError):
+    """A speech engine is missing, unknown, or keeps producing bad audio."""
+
+
+class ToolMissingError(AudiobookError):
+    """An external program (ffmpeg, ffprobe) is not installed."""
+
+
+class OutputError(AudiobookError):
+    """The show directory cannot be written."""

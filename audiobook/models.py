@@ -1,0 +1,120 @@
+"""Plain data passed from one pipeline stage to the next.
+
+read -> Document, plan -> Script, speak -> Clips, mix -> Timeline.
+Nothing here does work; every stage module owns its own logic.
+"""
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from pathlib import Path
+
+# Paragraph kinds produced by read.py
+TEXT, HEADING, QUOTE, LIST_ITEM, CODE = "text", "heading", "quote", "list_item", "code"
+
+# Voice roles a segment can ask for
+NARRATOR, QUOTE_ROLE = "narrator", "quote"
+
+# Segment kinds: spoken framing around the essay, or the essay itself
+INTRO, BODY, OUTRO = "intro", "body", "outro"
+
+
+@dataclass
+class Metadata:
+    """What we know about an essay; every field may be unset (None / empty)."""
+
+    title: str | None = None
+    author: str | None = None
+    date: str | None = None  # ISO 8601 date, as written in front matter
+    description: str | None = None
+    language: str | None = None  # BCP 47, e.g. "en" or "en-GB"
+    image: str | None = None  # path to cover art, relative to the essay
+    link: str | None = None
+    chapter_titles: list[str] = field(default_factory=list)
+
+
+@dataclass
+class Paragraph:
+    """One block of the essay, display text exactly as written (markup removed)."""
+
+    kind: str  # TEXT, HEADING, QUOTE, LIST_ITEM or CODE
+    text: str
+    sentences: list[str] = field(default_factory=list)  # filled by plan (display text)
+    language: str | None = None  # code block info string, for CODE
+
+
+@dataclass
+class Chapter:
+    title: str
+    paragraphs: list[Paragraph] = field(default_factory=list)
+
+
+@dataclass
+class Document:
+    """An essay as read from disk, before any speech decisions."""
+
+    source: Path
+    metadata: Metadata
+    paragraphs: list[Paragraph]  # in order; HEADING paragraphs mark chapter starts
+    text: str  # the body as written (front matter removed), for USLT and hashing
+
+
+@dataclass
+class Segment:
+    """The unit of synthesis and of timing."""
+
+    index: int
+    chapter: int  # index into Script.chapters
+    kind: str  # INTRO, BODY or OUTRO
+    display: str  # what the transcript shows
+    speech: str  # what the engine is asked to say
+    role: str = NARRATOR
+    pause_after: float = 0.0  # seconds of silence after this segment
+    paragraph: int = -1  # index of the source paragraph in Document.paragraphs
+
+
+@dataclass
+class Script:
+    metadata: Metadata
+    chapters: list[str]  # chapter titles, in order
+    segments: list[Segment]
+
+    def words(self) -> int:
+        return sum(len(s.speech.split()) for s in self.segments)
+
+
+@dataclass
+class Clip:
+    """Synthesized audio of one segment, stored in the clip cache."""
+
+    segment: int
+    path: Path  # 44.1 kHz mono 16-bit WAV in the cache
+    samples: int  # length at 44.1 kHz
+    peak: float  # true peak (4x oversampled), linear full scale
+    cached: bool  # True when taken from the cache, False when synthesized now
+
+
+@dataclass
+class Span:
+    """A stretch of the assembled audio, in samples at Timeline.sample_rate."""
+
+    start: int
+    end: int
+    title: str = ""
+    text: str = ""
+
+
+@dataclass
+class Timeline:
+    """Where every segment and chapter lies; the one source of truth for times."""
+
+    sample_rate: int
+    total: int  # samples in the whole episode
+    segments: list[Span]  # one per Script segment, speech only (no pause)
+    chapters: list[Span]  # contiguous, first at 0, last ending at total
+
+    def seconds(self, samples: int) -> float:
+        return samples / self.sample_rate
+
+    @property
+    def duration(self) -> float:
+        return self.total / self.sample_rate
