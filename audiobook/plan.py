@@ -1,0 +1,389 @@
+"""Stage "plan": Document -> Script, every word and pause decided before any audio.
+
+A segment is one sentence (or a piece of a very long one), so a transcript cue
+is a sentence and a cache entry survives edits elsewhere. Chapters come from
+headings, or, when an essay has none, from an even split at paragraph
+boundaries.
+
+Policies a listener would notice:
+- Code blocks are not read out: one segment displays a placeholder and says
+  that the code is skipped.
+- A piece whose speech is empty (only symbols, such as "* * *") is not sent
+  to the engine; its display text is appended to the previous segment (or
+  put before the next one at the very start), so the transcript keeps it.
+"""
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass, replace
+from functools import lru_cache
+
+import pysbd
+from pysbd.languages import LANGUAGE_CODES
+
+from .errors import InputError
+from .models import (
+    BODY,
+    CODE,
+    HEADING,
+    INTRO,
+    NARRATOR,
+    OUTRO,
+    QUOTE,
+    QUOTE_ROLE,
+    Document,
+    Metadata,
+    Paragraph,
+    Script,
+    Segment,
+)
+from .normalize import speech_text
+
+# Seconds of silence after a segment: piece of a sentence < sentence < paragraph < chapter.
+PAUSE_AFTER_PHRASE = 0.15
+PAUSE_AFTER_SENTENCE = 0.35
+PAUSE_AFTER_PARAGRAPH = 0.7
+PAUSE_AFTER_HEADING = 0.8
+PAUSE_AFTER_CHAPTER = 1.5
+PAUSE_AFTER_INTRO = 1.0
+
+# Chapters for an essay without headings.
+WORDS_PER_CHAPTER = 325
+MIN_CHAPTERS, MAX_CHAPTERS = 3, 8
+
+# pysbd's regexes slow down on huge inputs; longer paragraphs go in slices.
+PYSBD_SLICE_CHARS = 5000
+
+TITLE_MAX_WORDS, TITLE_MAX_CHARS = 8, 60
+CHAPTER_TITLE_WORDS = 6
+
+CODE_SPEECH = "A code example follows in the written essay; it is skipped here."
+
+# Where an over-long sentence may be cut, strongest first; a cut goes after the match.
+SPLIT_POINTS = [
+    re.compile(r"[.!?][\"'\u201d\u2019)\]]*\s+"),  # sentences pysbd kept together, e.g. inside quotes
+    re.compile(r"[;:]\s+"),
+    re.compile(r",\s+|\s*[\u2014\u2013]\s*|\s+--?\s+"),
+    re.compile(r"\s+"),
+]
+
+TRAILING_PUNCTUATION = ".,;:!?\u2026\u2014\u2013-\"'\u201c\u201d\u2018\u2019([{"
+
+
+@dataclass
+class _Unit:
+    """A segment before it is numbered and merged."""
+
+    chapter: int
+    paragraph: int
+    display: str
+    speech: str
+    role: str
+    pause_after: float
+
+
+# --- titles -----------------------------------------------------------------
+
+def resolve_title(document: Document) -> str:
+    """Front matter title, else the first heading, else the essay's opening words."""
+    if document.metadata.title:
+        return document.metadata.title
+    for paragraph in document.paragraphs:
+        if paragraph.kind == HEADING:
+            return paragraph.text
+    for paragraph in document.paragraphs:
+        if paragraph.kind != CODE:
+            sentences = split_sentences(paragraph.text, document.metadata.language)
+            return shorten(sentences[0], TITLE_MAX_WORDS, TITLE_MAX_CHARS, ellipsis="")
+    return document.source.stem
+
+
+def shorten(text: str, max_words: int, max_chars: int = 10_000, ellipsis: str = "\u2026") -> str:
+    """The first words of `text`, cut at a word boundary, without trailing punctuation."""
+    words = text.split()
+    kept = words[:max_words]
+    while len(kept) > 1 and len(" ".join(kept)) > max_chars:
+        kept.pop()
+    short = " ".join(kept).rstrip(TRAILING_PUNCTUATION)
+    if len(short) > max_chars:  # one enormous word
+        short = short[:max_chars]
+    return short + ellipsis if len(kept) < len(words) else short
+
+
+# --- sentences --------------------------------------------------------------
+
+@lru_cache(maxsize=None)
+def _segmenter(language: str) -> pysbd.Segmenter:
+    return pysbd.Segmenter(language=language, clean=False)
+
+
+def _pysbd_language(language: str | None) -> str:
+    primary = (language or "en").split("-")[0].split("_")[0].lower()
+    return primary if primary in LANGUAGE_CODES else "en"
+
+
+def _slices(text: str, size: int) -> list[str]:
+    """`text` in slices of about `size` chars, cut after whitespace, joining back exactly."""
+    slices = []
+    while len(text) > size:
+        cut = max(text.rfind(". ", 0, size) + 2, text.rfind(" ", 0, size) + 1)
+        cut = cut if cut > size // 2 else size
+        slices.append(text[:cut])
+        text = text[cut:]
+    return slices + [text]
+
+
+def split_sentences(text: str, language: str | None = None) -> list[str]:
+    """Sentences of a paragraph as written (stripped), never dropping a character."""
+    segmenter = _segmenter(_pysbd_language(language))
+    sentences = [s.strip() for part in _slices(text, PYSBD_SLICE_CHARS) for s in segmenter.segment(part)]
+    sentences = [s for s in sentences if s]
+    if _without_spaces("".join(sentences)) != _without_spaces(text):
+        return [text.strip()]  # pysbd altered the text; a whole paragraph is better than a lost word
+    return sentences
+
+
+def _without_spaces(text: str) -> str:
+    return re.sub(r"\s+", "", text)
+
+
+# --- long sentences ---------------------------------------------------------
+
+def split_for_speech(display: str, max_chars: int, language: str = "en") -> list[str]:
+    """Cut `display` into pieces whose display and speech fit in max_chars.
+
+    Pieces join back to exactly `display`. Cuts go after sentence ends, then
+    ; and :, then commas and dashes, then spaces, and only as a last resort
+    mid-word.
+    """
+
+    def fits(piece: str) -> bool:
+        return len(piece) <= max_chars and len(speech_text(piece, language)) <= max_chars
+
+    def pieces(text: str, level: int) -> list[str]:
+        if fits(text):
+            return [text]
+        if level == len(SPLIT_POINTS):
+            return hard_cut(text)
+        parts = _cut_after(text, SPLIT_POINTS[level])
+        return pieces(text, level + 1) if len(parts) == 1 else pack(parts, level)
+
+    def pack(parts: list[str], level: int) -> list[str]:
+        """Join neighbouring parts up to max_chars of display, checking speech once per group."""
+        joined = "".join(parts)
+        if fits(joined):
+            return [joined]
+        if len(parts) == 1:
+            return pieces(joined, level + 1)
+        groups = _group_by_length(parts, max_chars)
+        if len(groups) == 1:  # short to read, long to say (numbers): halve
+            groups = [parts[: len(parts) // 2], parts[len(parts) // 2:]]
+        return [piece for group in groups for piece in pack(group, level)]
+
+    def hard_cut(text: str) -> list[str]:
+        """Every max_chars characters; halves again where digits say more than they show."""
+        if fits(text) or len(text) == 1:
+            return [text]
+        step = max_chars if len(text) > max_chars else (len(text) + 1) // 2
+        return [piece for start in range(0, len(text), step) for piece in hard_cut(text[start:start + step])]
+
+    return pieces(display, 0)
+
+
+def _group_by_length(parts: list[str], max_chars: int) -> list[list[str]]:
+    groups: list[list[str]] = [[]]
+    length = 0
+    for part in parts:
+        if groups[-1] and length + len(part) > max_chars:
+            groups.append([])
+            length = 0
+        groups[-1].append(part)
+        length += len(part)
+    return groups
+
+
+def _cut_after(text: str, pattern: re.Pattern[str]) -> list[str]:
+    cuts = [match.end() for match in pattern.finditer(text) if 0 < match.end() < len(text)]
+    return [text[start:end] for start, end in zip([0] + cuts, cuts + [len(text)])]
+
+
+# --- chapters ---------------------------------------------------------------
+
+def _chapter_starts(document: Document, metadata: Metadata) -> list[int]:
+    """Index of the first paragraph of each chapter."""
+    paragraphs = document.paragraphs
+    headings = [i for i, p in enumerate(paragraphs) if p.kind == HEADING]
+    if headings:
+        return sorted({0, *headings})
+    word_counts = [len(p.text.split()) for p in paragraphs]
+    if metadata.chapter_titles:
+        count = len(metadata.chapter_titles)
+    else:
+        count = min(max(round(sum(word_counts) / WORDS_PER_CHAPTER), MIN_CHAPTERS), MAX_CHAPTERS)
+    return balanced_starts(word_counts, min(count, len(paragraphs)))
+
+
+def balanced_starts(word_counts: list[int], count: int) -> list[int]:
+    """Split paragraphs into `count` runs of near-equal words; the start of each run.
+
+    Greedy: the k-th cut goes at the paragraph boundary closest to k/count of
+    the words, leaving at least one paragraph for every later chapter.
+    """
+    total = sum(word_counts)
+    before = [0]
+    for words in word_counts:
+        before.append(before[-1] + words)
+    starts = [0]
+    for k in range(1, count):
+        lowest, highest = starts[-1] + 1, len(word_counts) - (count - k)
+        target = total * k / count
+        starts.append(min(range(lowest, highest + 1), key=lambda i: abs(before[i] - target)))
+    return starts
+
+
+def _chapter_titles(document: Document, metadata: Metadata, title: str, starts: list[int]) -> list[str]:
+    paragraphs = document.paragraphs
+    if len(metadata.chapter_titles) == len(starts):
+        return list(metadata.chapter_titles)
+    if any(p.kind == HEADING for p in paragraphs):
+        fallback = metadata.chapter_titles[0] if metadata.chapter_titles else title
+        return [paragraphs[i].text if paragraphs[i].kind == HEADING else fallback for i in starts]
+    return [_opening_words(paragraphs[i]) for i in starts]
+
+
+def _opening_words(paragraph: Paragraph) -> str:
+    first = paragraph.sentences[0] if paragraph.sentences else paragraph.text
+    return shorten(first, CHAPTER_TITLE_WORDS)
+
+
+# --- segments ---------------------------------------------------------------
+
+def _paragraph_units(paragraph: Paragraph, index: int, chapter: int, metadata: Metadata,
+                     max_chars: int, quote_role: bool) -> list[_Unit]:
+    """The segments of one paragraph, with sentence and paragraph pauses."""
+    language = metadata.language or "en"
+    role = QUOTE_ROLE if paragraph.kind == QUOTE and quote_role else NARRATOR
+    if not paragraph.text.strip():
+        paragraph.sentences = []
+        return []
+    if paragraph.kind == CODE:
+        paragraph.sentences = []
+        return [_Unit(chapter, index, _code_placeholder(paragraph), CODE_SPEECH, NARRATOR, PAUSE_AFTER_PARAGRAPH)]
+    if paragraph.kind == HEADING:
+        paragraph.sentences = [paragraph.text]
+    else:
+        paragraph.sentences = split_sentences(paragraph.text, language)
+    units = []
+    for sentence in paragraph.sentences:
+        pieces = [p.strip() for p in split_for_speech(sentence, max_chars, language)]
+        for piece in pieces:
+            units.append(_Unit(chapter, index, piece, speech_text(piece, language), role, PAUSE_AFTER_PHRASE))
+        units[-1].pause_after = PAUSE_AFTER_SENTENCE
+    units[-1].pause_after = PAUSE_AFTER_HEADING if paragraph.kind == HEADING else PAUSE_AFTER_PARAGRAPH
+    return units
+
+
+def _code_placeholder(paragraph: Paragraph) -> str:
+    lines = len(paragraph.text.splitlines()) or 1
+    language = f" ({paragraph.language})" if paragraph.language else ""
+    return f"[Code example{language}, {lines} line{'s' if lines != 1 else ''}, not read aloud]"
+
+
+def _merge_silent(units: list[_Unit]) -> list[_Unit]:
+    """Fold units with nothing to say into a neighbour, keeping their display text."""
+    merged: list[_Unit] = []
+    orphans: list[str] = []  # silent display text seen before any spoken unit
+    for unit in units:
+        if unit.speech:
+            if orphans:
+                unit.display = " ".join(orphans + [unit.display])
+                orphans = []
+            merged.append(unit)
+        elif merged:
+            merged[-1].display += " " + unit.display
+            merged[-1].pause_after = max(merged[-1].pause_after, unit.pause_after)
+        else:
+            orphans.append(unit.display)
+    return merged
+
+
+def plan_script(document: Document, metadata: Metadata, *, max_chars: int = 400, quote_role: bool = True) -> Script:
+    """Every segment to synthesize, in order, with its chapter, role and pause."""
+    title = metadata.title or resolve_title(document)
+    metadata = replace(metadata, title=title)
+    starts = _chapter_starts(document, metadata)
+    chapter_of = {start: number for number, start in enumerate(starts)}
+    units: list[_Unit] = []
+    chapter = 0
+    for index, paragraph in enumerate(document.paragraphs):
+        chapter = chapter_of.get(index, chapter)
+        units += _paragraph_units(paragraph, index, chapter, metadata, max_chars, quote_role)
+    units = _merge_silent(units)
+    if not units:
+        raise InputError(f"{document.source}: nothing to read aloud (no words, only symbols); add some prose.")
+    titles = _chapter_titles(document, metadata, title, starts)
+    titles, units = _drop_empty_chapters(titles, units)
+    for unit, following in zip(units, units[1:] + [None]):
+        if following is None or following.chapter != unit.chapter:
+            unit.pause_after = PAUSE_AFTER_CHAPTER
+
+    intro = _framing(INTRO, 0, _intro_text(title, metadata.author), PAUSE_AFTER_INTRO, metadata)
+    outro = _framing(OUTRO, len(titles) - 1, _outro_text(title, metadata.author), 0.0, metadata)
+    segments = [intro] + [
+        Segment(index=0, chapter=u.chapter, kind=BODY, display=u.display, speech=u.speech,
+                role=u.role, pause_after=u.pause_after, paragraph=u.paragraph)
+        for u in units
+    ] + [outro]
+    for position, segment in enumerate(segments):
+        segment.index = position
+    return Script(metadata=metadata, chapters=titles, segments=segments)
+
+
+def _drop_empty_chapters(titles: list[str], units: list[_Unit]) -> tuple[list[str], list[_Unit]]:
+    """Chapters whose text all folded into a neighbour go away; the rest are renumbered."""
+    used = sorted({unit.chapter for unit in units})
+    renumber = {old: new for new, old in enumerate(used)}
+    for unit in units:
+        unit.chapter = renumber[unit.chapter]
+    return [titles[old] for old in used], units
+
+
+def _framing(kind: str, chapter: int, text: str, pause: float, metadata: Metadata) -> Segment:
+    return Segment(index=0, chapter=chapter, kind=kind, display=text,
+                   speech=speech_text(text, metadata.language or "en"), pause_after=pause)
+
+
+def _intro_text(title: str, author: str | None) -> str:
+    title = title if title.endswith((".", "?", "!")) else title + "."
+    return f"{title} By {author}." if author else title
+
+
+def _outro_text(title: str, author: str | None) -> str:
+    title = title.rstrip(TRAILING_PUNCTUATION)
+    return f"That was {title}, by {author}." if author else f"That was {title}."
+
+
+# --- reporting --------------------------------------------------------------
+
+def estimate_seconds(script: Script, wpm: int) -> float:
+    """Rough running time: spoken words at `wpm` plus every pause."""
+    return script.words() / wpm * 60 + sum(segment.pause_after for segment in script.segments)
+
+
+def format_plan(script: Script, wpm: int) -> str:
+    """The script as a listener would hear it, chapter by chapter, for `audiobook plan`."""
+    seconds = round(estimate_seconds(script, wpm))
+    meta = script.metadata
+    lines = [
+        meta.title + (f" by {meta.author}" if meta.author else ""),
+        f"{len(script.chapters)} chapters, {len(script.segments)} segments, {script.words()} words, "
+        f"about {seconds // 60}:{seconds % 60:02d} at {wpm} words per minute",
+    ]
+    chapter = None
+    for segment in script.segments:
+        if segment.chapter != chapter:
+            chapter = segment.chapter
+            lines += ["", f"Chapter {chapter + 1}: {script.chapters[chapter]}"]
+        lines.append(f"  {segment.index:4d}  {segment.kind:<5}  {segment.role:<8}  "
+                     f"+{segment.pause_after:.2f}s  {segment.speech}")
+    return "\n".join(lines)
