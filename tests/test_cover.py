@@ -1,0 +1,121 @@
+"""Cover art read back with Pillow: square RGB JPEG, 1400-3000 px, or a clear ConfigError."""
+from __future__ import annotations
+
+import io
+
+import pytest
+from PIL import Image
+
+from audiobook.cover import generate_cover, load_cover
+from audiobook.errors import ConfigError
+
+
+def open_jpeg(data: bytes) -> Image.Image:
+    image = Image.open(io.BytesIO(data))
+    image.load()
+    return image
+
+
+def assert_podcast_cover(data: bytes, side: int | None = None) -> Image.Image:
+    image = open_jpeg(data)
+    assert image.format == "JPEG"
+    assert image.mode == "RGB"
+    assert image.width == image.height
+    assert 1400 <= image.width <= 3000
+    if side is not None:
+        assert image.width == side
+    assert "exif" not in image.info
+    return image
+
+
+@pytest.mark.parametrize("title, author, size", [
+    ("The Tipping Point", "Ada Lovelace", 1400),
+    ("Short", "A", 3000),
+    ("word " * 60, "An Author With A Remarkably Long Name " * 4, 1400),  # 300 characters
+    ("x" * 300, "", 2048),  # one unbreakable word
+    ("שלום עולם: on reading right to left", "דוד בן גוריון", 1400),
+    ("Podcasts 🎧 and rockets 🚀", "👩‍🚀", 1400),
+    ("", "", 1400),
+])
+def test_generate_cover_is_a_podcast_cover(title, author, size):
+    assert_podcast_cover(generate_cover(title, author, size), side=size)
+
+
+def test_generate_cover_is_deterministic_and_differs_by_title():
+    first = generate_cover("On Quiet Cities", "Jane Jacobs")
+    assert generate_cover("On Quiet Cities", "Jane Jacobs") == first
+    assert generate_cover("On Loud Cities", "Jane Jacobs") != first
+
+
+def test_generate_cover_colours_are_not_garish():
+    image = open_jpeg(generate_cover("Any title at all", "Someone"))
+    corner = image.convert("HSV").getpixel((5, 5))
+    assert corner[1] < 200 and corner[2] < 200  # muted and darkish behind white text
+
+
+@pytest.mark.parametrize("size", [1399, 3001])
+def test_generate_cover_rejects_sizes_apps_refuse(size):
+    with pytest.raises(ConfigError, match="1400-3000"):
+        generate_cover("Title", "Author", size)
+
+
+def write_image(path, size, mode="RGB", colour=(200, 30, 30), fmt=None):
+    Image.new(mode, size, colour).save(path, fmt)
+    return path
+
+
+def test_load_cover_flattens_alpha_and_crops_to_square(tmp_path):
+    path = tmp_path / "art.png"
+    image = Image.new("RGBA", (1600, 2000), (0, 0, 0, 0))  # transparent ...
+    image.paste((20, 40, 200, 255), (0, 900, 1600, 1100))  # ... with an opaque band across the middle
+    image.save(path)
+    cover = assert_podcast_cover(load_cover(path), side=1600)
+    assert cover.getpixel((800, 10))[0] > 245  # transparency became white, not black
+    centre = cover.getpixel((800, 800))
+    assert centre[2] > 180 and centre[0] < 60  # centre crop keeps the middle band
+
+
+def test_load_cover_downscales_to_3000(tmp_path):
+    path = write_image(tmp_path / "big.jpg", (4000, 3200))
+    assert_podcast_cover(load_cover(path), side=3000)
+
+
+def test_load_cover_accepts_palette_and_grey(tmp_path):
+    for mode, colour in [("P", 5), ("L", 128), ("CMYK", (0, 0, 0, 0))]:
+        path = write_image(tmp_path / f"art-{mode}.{'png' if mode != 'CMYK' else 'jpg'}", (1500, 1500), mode, colour)
+        assert_podcast_cover(load_cover(path), side=1500)
+
+
+def truncated_jpeg(path):
+    buffer = io.BytesIO()
+    Image.effect_noise((1600, 1600), 64).convert("RGB").save(buffer, "JPEG")
+    path.write_bytes(buffer.getvalue()[: len(buffer.getvalue()) // 2])
+
+
+def text_renamed_jpeg(path):
+    path.write_text("this is not a picture\n")
+
+
+def small_png(path):
+    write_image(path, (500, 500), fmt="PNG")
+
+
+def thin_jpeg(path):
+    write_image(path, (3000, 1399), fmt="JPEG")
+
+
+@pytest.mark.parametrize("make, expected", [
+    (truncated_jpeg, "cannot be read"),
+    (text_renamed_jpeg, "cannot be read"),
+    (small_png, "500x500"),
+    (thin_jpeg, "3000x1399"),
+    (None, "not found"),
+])
+def test_load_cover_rejects_unusable_images(tmp_path, make, expected):
+    path = tmp_path / "cover.jpg"
+    if make:
+        make(path)
+    with pytest.raises(ConfigError, match=expected) as caught:
+        load_cover(path)
+    message = str(caught.value)
+    assert str(path) in message and "\n" not in message
