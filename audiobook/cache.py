@@ -1,0 +1,81 @@
+"""Content-addressed clip cache, shared by every show of the user.
+
+A clip's key hashes everything that changes its sound: engine, engine
+version, voice, rate and speech text. Entries are 44.1 kHz mono 16-bit WAVs
+with a small JSON sidecar (length, true peak, loudness energy profile); both are written atomically,
+the sidecar last, so an entry without a sidecar is treated as absent.
+"""
+from __future__ import annotations
+
+import hashlib
+import json
+import os
+import wave
+from dataclasses import dataclass
+from pathlib import Path
+
+import numpy as np
+import platformdirs
+
+from audiobook.fsutil import atomic_path, write_text_atomic
+
+CACHE_ENV = "AUDIOBOOK_CACHE_DIR"
+
+
+def default_cache_dir() -> Path:
+    """$AUDIOBOOK_CACHE_DIR, else the user cache dir (honours XDG_CACHE_HOME)."""
+    override = os.environ.get(CACHE_ENV)
+    if override:
+        return Path(override)
+    return platformdirs.user_cache_path("audiobook") / "clips"
+
+
+def clip_key(engine: str, engine_version: str, voice: str, rate: int, text: str) -> str:
+    payload = json.dumps([engine, engine_version, voice, rate, text], ensure_ascii=False)
+    return hashlib.sha256(payload.encode("utf-8")).hexdigest()
+
+
+@dataclass(frozen=True)
+class CacheEntry:
+    path: Path
+    samples: int
+    peak: float
+    profile: list[float]
+
+
+class ClipCache:
+    def __init__(self, root: Path | None = None) -> None:
+        self.root = Path(root) if root else default_cache_dir()
+
+    def _wav(self, key: str) -> Path:
+        return self.root / key[:2] / f"{key}.wav"
+
+    def get(self, key: str) -> CacheEntry | None:
+        wav = self._wav(key)
+        try:
+            meta = json.loads(wav.with_suffix(".json").read_text())
+            if not wav.is_file():
+                return None
+            return CacheEntry(wav, int(meta["samples"]), float(meta["peak"]), list(meta["profile"]))
+        except (OSError, ValueError, KeyError):
+            return None
+
+    def put(self, key: str, pcm: np.ndarray, sample_rate: int, peak: float, profile: list[float]) -> CacheEntry:
+        wav = self._wav(key)
+        wav.parent.mkdir(parents=True, exist_ok=True)
+        with atomic_path(wav) as tmp:
+            with wave.open(str(tmp), "wb") as out:
+                out.setnchannels(1)
+                out.setsampwidth(2)
+                out.setframerate(sample_rate)
+                out.writeframes(pcm.astype("<i2").tobytes())
+        meta = {"samples": len(pcm), "peak": peak, "profile": profile}
+        write_text_atomic(wav.with_suffix(".json"), json.dumps(meta))
+        return CacheEntry(wav, len(pcm), peak, profile)
+
+
+def read_clip(path: Path) -> np.ndarray:
+    """A cached clip as float32 in [-1, 1]."""
+    with wave.open(str(path), "rb") as wav:
+        frames = wav.readframes(wav.getnframes())
+    return np.frombuffer(frames, dtype="<i2").astype(np.float32) / 32768.0

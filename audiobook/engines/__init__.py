@@ -1,0 +1,107 @@
+"""Speech engines behind one small interface, found through one registry.
+
+Built-in engines are listed the same way a third-party plugin is: as an
+``audiobook.engines`` entry point (see pyproject.toml). ``DEFAULT_ENGINES``
+keeps them reachable from a source checkout whose metadata is not installed.
+"""
+from __future__ import annotations
+
+import importlib
+from dataclasses import dataclass
+from importlib.metadata import entry_points
+
+import numpy as np
+
+from audiobook.errors import EngineError
+
+ENTRY_POINT_GROUP = "audiobook.engines"
+DEFAULT_ENGINES = {
+    "pyttsx3": "audiobook.engines.pyttsx3_engine:Pyttsx3Engine",
+}
+
+
+@dataclass(frozen=True)
+class Voice:
+    id: str
+    name: str
+    language: str
+    source: str  # where it comes from: a system package, a wheel, a file
+
+
+class Engine:
+    """One speech engine. Load once (``__init__``), then synthesize many clips.
+
+    Subclasses set ``name``, implement ``unavailable_reason`` (None when the
+    engine can run here), ``version``, ``voices``, ``default_voice`` and
+    ``synthesize``. Clips are untrusted: the caller checks every one.
+    """
+
+    name = ""
+    default_rate = 175  # words per minute
+
+    @classmethod
+    def unavailable_reason(cls) -> str | None:
+        return None
+
+    @classmethod
+    def available(cls) -> bool:
+        return cls.unavailable_reason() is None
+
+    def version(self) -> str:
+        raise NotImplementedError
+
+    def voices(self) -> list[Voice]:
+        raise NotImplementedError
+
+    def default_voice(self, language: str | None) -> str:
+        raise NotImplementedError
+
+    def synthesize(self, text: str, voice: str, rate: int) -> tuple[np.ndarray, int]:
+        """Return mono int16 PCM and its sample rate."""
+        raise NotImplementedError
+
+    def resolve_voice(self, requested: str | None, language: str | None) -> str:
+        """The voice id for what a user typed: an id, a name or a language tag."""
+        if not requested:
+            return self.default_voice(language)
+        wanted = requested.lower()
+        for voice in self.voices():
+            if wanted in (voice.id.lower(), voice.name.lower(), voice.language.lower()):
+                return voice.id
+        raise EngineError(
+            f"unknown voice {requested!r} for engine {self.name}; "
+            f"run 'audiobook voices' to list the installed ones"
+        )
+
+
+def _load(target: str) -> type[Engine]:
+    module, _, attr = target.partition(":")
+    return getattr(importlib.import_module(module), attr)
+
+
+def engine_targets() -> dict[str, str]:
+    """Engine name -> 'module:Class', built-ins first, then installed plugins."""
+    targets = dict(DEFAULT_ENGINES)
+    for entry in entry_points(group=ENTRY_POINT_GROUP):
+        targets.setdefault(entry.name, entry.value)
+    return targets
+
+
+def engine_class(name: str) -> type[Engine]:
+    targets = engine_targets()
+    if name not in targets:
+        known = ", ".join(sorted(targets))
+        raise EngineError(f"unknown engine {name!r}; installed engines: {known}")
+    try:
+        return _load(targets[name])
+    except ImportError as exc:
+        raise EngineError(f"engine {name!r} cannot be loaded: {exc}") from exc
+
+
+def load_engine(name: str) -> Engine:
+    """Instantiate an engine, or say in one line why it cannot run here."""
+    cls = engine_class(name)
+    reason = cls.unavailable_reason()
+    if reason:
+        raise EngineError(f"engine {name!r} is not usable: {reason}")
+    return cls()

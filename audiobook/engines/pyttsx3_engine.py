@@ -1,0 +1,116 @@
+"""The always-there voice: pyttsx3, which speaks through espeak-ng on Linux.
+
+Quirks this module works around (see also speak.py, which checks each clip):
+- the espeak driver prints "Audio saved to ..." on stdout for every clip, so
+  stdout is silenced at the file-descriptor level around each call;
+- it sometimes writes no file, or a truncated one, notably on the first call
+  after init; we return whatever it wrote and let the caller judge and retry.
+"""
+from __future__ import annotations
+
+import contextlib
+import ctypes
+import os
+import tempfile
+import wave
+from importlib.metadata import version as package_version
+from pathlib import Path
+
+import numpy as np
+
+from audiobook.engines import Engine, Voice
+
+# The shared library pyttsx3's espeak driver loads on Linux.
+ESPEAK_LIBRARY = "libespeak-ng.so.1"
+FALLBACK_VOICE = "gmw/en-us"
+
+
+@contextlib.contextmanager
+def _quiet_stdout():
+    """Send fd 1 to /dev/null: the driver prints from Python and from C."""
+    with contextlib.suppress(ValueError, OSError):
+        import sys
+
+        sys.stdout.flush()
+    saved = os.dup(1)
+    devnull = os.open(os.devnull, os.O_WRONLY)
+    try:
+        os.dup2(devnull, 1)
+        yield
+    finally:
+        os.dup2(saved, 1)
+        os.close(saved)
+        os.close(devnull)
+
+
+def _read_wav(path: Path) -> tuple[np.ndarray, int]:
+    """Whatever the driver left behind; empty when it left nothing readable."""
+    try:
+        with wave.open(str(path), "rb") as wav:
+            rate = wav.getframerate()
+            frames = wav.readframes(wav.getnframes())
+            if wav.getsampwidth() != 2 or wav.getnchannels() != 1:
+                return np.zeros(0, np.int16), rate
+    except (OSError, EOFError, wave.Error):
+        return np.zeros(0, np.int16), 22050
+    return np.frombuffer(frames, dtype="<i2").copy(), rate
+
+
+class Pyttsx3Engine(Engine):
+    name = "pyttsx3"
+
+    @classmethod
+    def unavailable_reason(cls) -> str | None:
+        try:
+            import pyttsx3  # noqa: F401
+        except ImportError:
+            return "the pyttsx3 package is not installed (pip install pyttsx3)"
+        try:
+            ctypes.CDLL(ESPEAK_LIBRARY)
+        except OSError:
+            return "espeak-ng is not installed (apt-get install espeak-ng)"
+        return None
+
+    def __init__(self) -> None:
+        import pyttsx3
+
+        with _quiet_stdout():
+            self._tts = pyttsx3.init("espeak")
+        self._workdir = Path(tempfile.mkdtemp(prefix="audiobook-pyttsx3-"))
+
+    def version(self) -> str:
+        from pyttsx3.drivers import _espeak
+
+        espeak = _espeak.Info()
+        espeak = espeak.decode() if isinstance(espeak, bytes) else str(espeak)
+        return f"pyttsx3 {package_version('pyttsx3')}, espeak-ng {espeak}"
+
+    def voices(self) -> list[Voice]:
+        return [
+            Voice(
+                id=v.id,
+                name=v.name,
+                language=(v.languages[0] if v.languages else ""),
+                source="espeak-ng (system package)",
+            )
+            for v in self._tts.getProperty("voices")
+        ]
+
+    def default_voice(self, language: str | None) -> str:
+        """The espeak-ng voice for a BCP 47 tag: exact match, then its base language."""
+        wanted = (language or "en").lower()
+        if wanted == "en":
+            wanted = "en-us"
+        by_language = {v.language.lower(): v.id for v in self.voices()}
+        base = wanted.split("-")[0]
+        return by_language.get(wanted) or by_language.get(base) or FALLBACK_VOICE
+
+    def synthesize(self, text: str, voice: str, rate: int) -> tuple[np.ndarray, int]:
+        out = self._workdir / "clip.wav"
+        out.unlink(missing_ok=True)
+        self._tts.setProperty("voice", voice)
+        self._tts.setProperty("rate", rate)
+        with _quiet_stdout():
+            self._tts.save_to_file(text, str(out))
+            self._tts.runAndWait()
+        return _read_wav(out)
