@@ -1,0 +1,208 @@
+"""The command line: parses options, calls the library, prints results.
+
+Only ``main`` turns an AudiobookError into one line on stderr and exit status 2.
+"""
+from __future__ import annotations
+
+import os
+import sys
+from pathlib import Path
+
+import click
+
+from audiobook import __version__
+from audiobook.engines import engine_class, engine_targets
+from audiobook.errors import AudiobookError
+
+SHOW_HELP = "Show directory to write into (created if missing)."
+
+
+def _human_size(size: int) -> str:
+    for unit in ("B", "KB", "MB", "GB"):
+        if size < 1000 or unit == "GB":
+            return f"{size:.1f} {unit}" if unit != "B" else f"{size} B"
+        size /= 1000
+    return f"{size} B"
+
+
+def _clock(seconds: float) -> str:
+    minutes, seconds = divmod(int(round(seconds)), 60)
+    hours, minutes = divmod(minutes, 60)
+    return f"{hours}:{minutes:02d}:{seconds:02d}" if hours else f"{minutes}:{seconds:02d}"
+
+
+class _ProgressBar:
+    """A tqdm bar on stderr, opened when the number of clips to make is known."""
+
+    def __init__(self, label: str, enabled: bool) -> None:
+        self.label, self.enabled, self.bar = label, enabled, None
+
+    def __call__(self, done: int, total: int) -> None:
+        if not self.enabled or total == 0:
+            return
+        if self.bar is None:
+            from tqdm import tqdm
+
+            self.bar = tqdm(total=total, desc=self.label, unit="clip", file=sys.stderr,
+                            leave=False, dynamic_ncols=True)
+        self.bar.update(done - self.bar.n)
+
+    def close(self) -> None:
+        if self.bar is not None:
+            self.bar.close()
+
+
+def _essay_argument(**kwargs):
+    return click.argument("essay", type=click.Path(path_type=Path), **kwargs)
+
+
+@click.group(context_settings={"help_option_names": ["-h", "--help"]})
+@click.version_option(__version__, prog_name="audiobook")
+def cli() -> None:
+    """Turn a written essay into a podcast episode, offline.
+
+    \b
+    Typical use:
+      audiobook plan essay.md            # see what will be spoken
+      audiobook build essay.md           # render show/episodes/essay.mp3
+      audiobook inspect show/episodes/essay.mp3
+    """
+
+
+@cli.command()
+@click.argument("essays", nargs=-1, required=True, type=click.Path(path_type=Path))
+@click.option("--show", type=click.Path(path_type=Path), default=Path("show"), show_default=True, help=SHOW_HELP)
+@click.option("--engine", help="Speech engine (see 'audiobook voices'). Default: pyttsx3.")
+@click.option("--voice", help="Voice id, name or language of the engine (see 'audiobook voices').")
+@click.option("--rate", type=int, help="Speaking rate in words per minute. Default: 175.")
+@click.option("--title", help="Episode title (overrides front matter).")
+@click.option("--author", help="Author (overrides front matter and podcast.toml).")
+@click.option("--cover", type=click.Path(path_type=Path), help="Cover image, square, at least 1400 px.")
+@click.option("--jobs", type=int, help="Parallel synthesis workers. Default: number of cores.")
+@click.option("--quiet", "-q", is_flag=True, help="No progress or summary; print only each MP3 path.")
+@click.option("--verbose", "-v", is_flag=True, help="Also print every setting and where it came from.")
+def build(essays, show, engine, voice, rate, title, author, cover, jobs, quiet, verbose):
+    """Render each ESSAY (.txt or .md) into an episode in the show directory.
+
+    Writes episodes/<stem>.mp3 (tagged, with chapters and cover art) and,
+    beside it, <stem>.chapters.json, <stem>.vtt, <stem>.srt and <stem>.json
+    (a manifest). Clips are cached, so a rebuild only synthesizes what changed.
+
+    \b
+    Example:
+      audiobook build seeds/tipping-point.txt --show show --author "A. Writer"
+    """
+    from audiobook.pipeline import build_episode, plan_essay, synthesis_pool
+
+    flags = dict(engine=engine, voice=voice, rate=rate, title=title, author=author, cover=cover, jobs=jobs)
+    with synthesis_pool(show, flags) as pool:
+        _build_all(essays, show, flags, pool, quiet, verbose)
+
+
+def _build_all(essays, show, flags, pool, quiet, verbose):
+    from audiobook.pipeline import build_episode, plan_essay
+
+    for essay in essays:
+        if verbose:
+            for line in plan_essay(essay, show, flags).settings.describe():
+                click.echo(f"  {line}", err=True)
+        bar = _ProgressBar(f"Synthesizing {essay.name}", enabled=not quiet)
+        try:
+            episode = build_episode(essay, show, flags, progress=bar, pool=pool)
+        finally:
+            bar.close()
+        if quiet:
+            click.echo(str(episode.mp3))
+            continue
+        click.echo(
+            f"{episode.mp3}: {_clock(episode.duration)}, {episode.chapters} chapters, "
+            f"{_human_size(episode.size)}, {episode.loudness:.1f} LUFS, "
+            f"{episode.engine} voice {episode.voice}; "
+            f"segments: {episode.synthesized} synthesized, {episode.cached} from cache"
+        )
+
+
+@cli.command()
+@_essay_argument()
+@click.option("--show", type=click.Path(path_type=Path), default=Path("show"), show_default=True,
+              help="Show directory whose podcast.toml applies.")
+@click.option("--title", help="Episode title (overrides front matter).")
+@click.option("--author", help="Author (overrides front matter).")
+@click.option("--rate", type=int, help="Words per minute for the duration estimate.")
+def plan(essay, show, title, author, rate):
+    """Print the chapters and segments ESSAY would be spoken as, without audio.
+
+    Shows each segment's speech text after normalisation, its voice role and
+    the pause after it, and an estimated duration.
+
+    \b
+    Example:
+      audiobook plan tests/fixtures/field-notes.md
+    """
+    from audiobook.pipeline import plan_essay
+    from audiobook.plan import format_plan
+
+    planned = plan_essay(essay, show, dict(title=title, author=author, rate=rate))
+    click.echo(format_plan(planned.script, planned.settings["rate"]))
+
+
+@cli.command()
+@click.argument("mp3", type=click.Path(path_type=Path))
+def inspect(mp3):
+    """Print the tags and chapters of MP3 as read back from the file.
+
+    \b
+    Example:
+      audiobook inspect show/episodes/tipping-point.mp3
+    """
+    from audiobook.tag import format_tags, read_tags
+
+    click.echo(format_tags(read_tags(mp3)))
+
+
+@cli.command()
+@click.option("--engine", help="Only this engine.")
+@click.option("--language", help="Only voices whose language starts with this, e.g. en.")
+def voices(engine, language):
+    """List the voices of every installed speech engine.
+
+    \b
+    Example:
+      audiobook voices --language en
+    """
+    from audiobook.engines import load_engine
+
+    names = [engine] if engine else sorted(engine_targets())
+    for name in names:
+        reason = engine_class(name).unavailable_reason()
+        if reason:
+            click.echo(f"{name}: not available: {reason}")
+            continue
+        for voice in load_engine(name).voices():
+            if language and not voice.language.lower().startswith(language.lower()):
+                continue
+            click.echo(f"{name}\t{voice.id}\t{voice.language}\t{voice.name}\t{voice.source}")
+
+
+def main(argv: list[str] | None = None) -> None:
+    """Entry point: one line on stderr and exit 2 for any error a user can fix."""
+    try:
+        cli.main(args=argv, prog_name="audiobook", standalone_mode=False)
+    except click.exceptions.Abort:
+        click.echo("audiobook: interrupted", err=True)
+        sys.exit(130)
+    except click.ClickException as exc:
+        exc.show()
+        sys.exit(exc.exit_code)
+    except AudiobookError as exc:
+        click.echo(f"audiobook: error: {exc}", err=True)
+        sys.exit(exc.exit_code)
+    except KeyboardInterrupt:
+        click.echo("audiobook: interrupted", err=True)
+        sys.exit(130)
+    except OSError as exc:
+        if os.environ.get("AUDIOBOOK_DEBUG"):
+            raise
+        click.echo(f"audiobook: error: {exc}", err=True)
+        sys.exit(2)
+    sys.exit(0)

@@ -1,0 +1,119 @@
+"""Settings in layers, later wins, each value remembering where it came from.
+
+    built-in defaults < the show's podcast.toml < the essay's front matter
+                      < AUDIOBOOK_* environment variables < command-line flags
+
+podcast.toml holds a ``[show]`` table (title, author, language, cover, link)
+and a ``[build]`` table (engine, voice, rate, bitrate, jobs). Paths are
+resolved where they are written: a cover in podcast.toml relative to the
+show, an image in front matter relative to the essay.
+"""
+from __future__ import annotations
+
+import os
+import tomllib
+from dataclasses import dataclass, field
+from pathlib import Path
+
+from audiobook.errors import ConfigError
+from audiobook.models import Metadata
+
+SHOW_FILE = "podcast.toml"
+ENV_PREFIX = "AUDIOBOOK_"
+
+DEFAULTS: dict[str, object] = {
+    "title": None,
+    "author": "Anonymous",
+    "album": None,
+    "date": None,
+    "description": None,
+    "language": "en",
+    "cover": None,
+    "link": None,
+    "engine": "pyttsx3",
+    "voice": None,
+    "rate": 175,
+    "bitrate": 96,
+    "jobs": os.cpu_count() or 1,
+}
+INTEGER_RANGES = {"rate": (80, 450), "bitrate": (32, 320), "jobs": (1, 64)}
+PATH_KEYS = {"cover"}
+SHOW_KEYS = {"title": "album", "author": "author", "language": "language", "cover": "cover", "link": "link"}
+BUILD_KEYS = {"engine", "voice", "rate", "bitrate", "jobs"}
+ENV_KEYS = ("author", "language", "engine", "voice", "rate", "bitrate", "jobs", "cover")
+
+
+@dataclass
+class Settings:
+    values: dict[str, object] = field(default_factory=dict)
+    sources: dict[str, str] = field(default_factory=dict)
+
+    def __getitem__(self, key: str):
+        return self.values[key]
+
+    def describe(self) -> list[str]:
+        """One line per setting: value and where it came from (for --verbose)."""
+        return [f"{key} = {self.values[key]!r} (from {self.sources[key]})" for key in sorted(self.values)]
+
+
+def _show_layer(show: Path) -> dict[str, object]:
+    path = show / SHOW_FILE
+    if not path.is_file():
+        return {}
+    try:
+        data = tomllib.loads(path.read_text(encoding="utf-8"))
+    except (tomllib.TOMLDecodeError, UnicodeDecodeError) as exc:
+        raise ConfigError(f"{path}: not valid TOML ({exc}); fix or remove it") from exc
+    layer = {SHOW_KEYS[k]: v for k, v in data.get("show", {}).items() if k in SHOW_KEYS}
+    layer.update({k: v for k, v in data.get("build", {}).items() if k in BUILD_KEYS})
+    if layer.get("cover"):
+        layer["cover"] = show / str(layer["cover"])
+    return layer
+
+
+def _front_matter_layer(metadata: Metadata, essay: Path) -> dict[str, object]:
+    layer = {
+        "title": metadata.title,
+        "author": metadata.author,
+        "date": metadata.date,
+        "description": metadata.description,
+        "language": metadata.language,
+        "link": metadata.link,
+        "cover": essay.parent / metadata.image if metadata.image else None,
+    }
+    return {k: v for k, v in layer.items() if v}
+
+
+def _env_layer(environ) -> dict[str, object]:
+    return {k: environ[ENV_PREFIX + k.upper()] for k in ENV_KEYS if environ.get(ENV_PREFIX + k.upper())}
+
+
+def _check(key: str, value: object, source: str) -> object:
+    if key in INTEGER_RANGES and value is not None:
+        low, high = INTEGER_RANGES[key]
+        try:
+            number = int(value)
+        except (TypeError, ValueError):
+            raise ConfigError(f"{key} must be a whole number, got {value!r} (from {source})") from None
+        if not low <= number <= high:
+            raise ConfigError(f"{key} must be between {low} and {high}, got {number} (from {source})")
+        return number
+    if key in PATH_KEYS and value is not None:
+        return Path(value)
+    return value
+
+
+def resolve_settings(show: Path, essay: Path, metadata: Metadata, flags: dict, environ=os.environ) -> Settings:
+    layers = [
+        ("built-in default", DEFAULTS),
+        (str(show / SHOW_FILE), _show_layer(show)),
+        (f"front matter of {essay.name}", _front_matter_layer(metadata, essay)),
+        ("environment", _env_layer(environ)),
+        ("command line", {k: v for k, v in flags.items() if v is not None}),
+    ]
+    settings = Settings()
+    for source, layer in layers:
+        for key, value in layer.items():
+            settings.values[key] = _check(key, value, source)
+            settings.sources[key] = source
+    return settings

@@ -1,0 +1,215 @@
+"""The orchestrator: essay file -> tagged MP3 and its sidecars in the show.
+
+Each stage is a module (read, plan, speak, mix, encode, tag, publish); this
+module only wires them together. Everything that can be refused is checked
+before synthesis starts, and every file the user keeps is written under a
+temporary name and renamed into place, so a failed build leaves the previous
+episode exactly as it was.
+"""
+from __future__ import annotations
+
+import contextlib
+import hashlib
+import os
+import re
+from dataclasses import dataclass, replace
+from pathlib import Path
+
+from audiobook import __version__
+from audiobook.cache import ClipCache
+from audiobook.config import Settings, resolve_settings
+from audiobook.cover import generate_cover, load_cover
+from audiobook.encode import encode_mp3, require_ffmpeg
+from audiobook.engines import engine_class, load_engine
+from audiobook.errors import EngineError, OutputError
+from audiobook.fsutil import atomic_path, write_text_atomic
+from audiobook.mix import SAMPLE_RATE, mix, write_program
+from audiobook.models import Document, Metadata, Script
+from audiobook.plan import plan_script, resolve_title
+from audiobook.publish import Sidecars, sidecar_texts, span_json
+from audiobook.read import read_document
+from audiobook.speak import Progress, Speech, open_pool, speak
+from audiobook.tag import tag_episode
+
+EPISODES = "episodes"
+
+
+@dataclass
+class Planned:
+    """An essay read, its settings resolved and its script planned: no audio yet."""
+
+    document: Document
+    settings: Settings
+    script: Script
+
+
+@dataclass
+class Episode:
+    mp3: Path
+    sidecars: Sidecars
+    duration: float
+    chapters: int
+    size: int
+    loudness: float
+    synthesized: int
+    cached: int
+    engine: str
+    voice: str
+
+
+def episode_stem(essay: Path) -> str:
+    """A URL-safe file name stem from the essay's file name."""
+    stem = re.sub(r"[^A-Za-z0-9._-]+", "-", essay.stem).strip("-.").lower()
+    return stem or "episode"
+
+
+def plan_essay(essay: Path, show: Path, flags: dict) -> Planned:
+    document = read_document(essay)
+    settings = resolve_settings(show, essay, document.metadata, flags)
+    if not settings["title"]:
+        settings.values["title"] = resolve_title(document)
+        settings.sources["title"] = f"text of {essay.name}"
+    metadata = replace(
+        document.metadata,
+        title=settings["title"],
+        author=settings["author"],
+        date=settings["date"],
+        description=settings["description"],
+        language=settings["language"],
+        link=settings["link"],
+    )
+    return Planned(document, settings, plan_script(document, metadata))
+
+
+def _prepare_output(show: Path) -> Path:
+    """Create the episodes folder and prove it is writable, before any synthesis."""
+    episodes = show / EPISODES
+    try:
+        episodes.mkdir(parents=True, exist_ok=True)
+        with atomic_path(episodes / ".write-test"):
+            pass
+    except OSError as exc:
+        raise OutputError(f"cannot write to the show directory {show}: {exc.strerror or exc}") from exc
+    return episodes
+
+
+def _cover(planned: Planned) -> bytes:
+    cover = planned.settings["cover"]
+    if cover:
+        return load_cover(cover)
+    return generate_cover(planned.settings["title"], planned.settings["author"])
+
+
+def _sha256(path: Path) -> str:
+    digest = hashlib.sha256()
+    with open(path, "rb") as handle:
+        for block in iter(lambda: handle.read(1 << 20), b""):
+            digest.update(block)
+    return digest.hexdigest()
+
+
+def _manifest(planned: Planned, speech: Speech, mixed, mp3: Path, cover: bytes) -> dict:
+    timeline, settings, script = mixed.timeline, planned.settings, planned.script
+    return {
+        "generator": f"audiobook {__version__}",
+        "title": settings["title"],
+        "author": settings["author"],
+        "album": settings["album"] or settings["title"],
+        "date": settings["date"],
+        "description": settings["description"],
+        "language": settings["language"],
+        "link": settings["link"],
+        "source": {
+            "file": planned.document.source.name,
+            "sha256": hashlib.sha256(planned.document.text.encode("utf-8")).hexdigest(),
+        },
+        "engine": {"name": speech.engine, "version": speech.engine_version, "voice": speech.voice, "rate": speech.rate},
+        "audio": {
+            "file": mp3.name,
+            "sha256": _sha256(mp3),
+            "bytes": mp3.stat().st_size,
+            "duration": round(timeline.duration, 3),
+            "sample_rate": timeline.sample_rate,
+            "samples": timeline.total,
+            "bitrate_kbps": settings["bitrate"],
+            "loudness_lufs": round(mixed.loudness, 2),
+            "cover_sha256": hashlib.sha256(cover).hexdigest(),
+        },
+        "chapters": [span_json(timeline, c, title=c.title) for c in timeline.chapters],
+        "segments": [
+            span_json(timeline, span, chapter=seg.chapter, kind=seg.kind, role=seg.role,
+                      display=seg.display, speech=seg.speech, pause_after=seg.pause_after)
+            for seg, span in zip(script.segments, timeline.segments)
+        ],
+    }
+
+
+@contextlib.contextmanager
+def synthesis_pool(show: Path, flags: dict):
+    """Worker processes shared by every essay of one run (None for one job).
+
+    Engine and jobs come from podcast.toml, environment and flags, never from
+    an essay's front matter, so one pool serves every essay of the run.
+    """
+    settings = resolve_settings(show, Path("."), Metadata(), flags)
+    if settings["jobs"] <= 1:
+        yield None
+        return
+    reason = engine_class(settings["engine"]).unavailable_reason()
+    if reason:
+        raise EngineError(f"engine {settings['engine']!r} is not usable: {reason}")
+    pool = open_pool(settings["engine"], ClipCache(), settings["jobs"])
+    try:
+        yield pool
+    finally:
+        pool.shutdown(cancel_futures=True)
+
+
+def build_episode(essay: Path, show: Path, flags: dict, progress: Progress | None = None,
+                  pool=None) -> Episode:
+    planned = plan_essay(essay, show, flags)
+    settings = planned.settings
+    require_ffmpeg()
+    engine = load_engine(settings["engine"])
+    voice = engine.resolve_voice(settings["voice"], settings["language"])
+    cover = _cover(planned)
+    episodes = _prepare_output(show)
+
+    speech = speak(planned.script, engine, voice, settings["rate"], ClipCache(),
+                   pool=pool, progress=progress)
+    mixed = mix(planned.script, speech.clips)
+    mp3 = episodes / f"{episode_stem(essay)}.mp3"
+    sidecars = Sidecars.beside(mp3)
+    with atomic_path(mp3) as partial:
+        encode_mp3(lambda sink: write_program(mixed, speech.clips, sink), partial,
+                   sample_rate=SAMPLE_RATE, bitrate=settings["bitrate"])
+        tag_episode(
+            partial,
+            title=settings["title"],
+            author=settings["author"],
+            album=settings["album"] or settings["title"],
+            date=settings["date"],
+            description=settings["description"],
+            language=settings["language"],
+            lyrics=planned.document.text,
+            cover_jpeg=cover,
+            chapters=mixed.timeline.chapters,
+            sample_rate=SAMPLE_RATE,
+            link=settings["link"],
+        )
+        manifest = _manifest(planned, speech, mixed, partial, cover)
+        manifest["audio"]["file"] = mp3.name
+    for name, text in sidecar_texts(mixed.timeline, manifest).items():
+        write_text_atomic(getattr(sidecars, name), text)
+    return Episode(
+        mp3=mp3,
+        sidecars=sidecars,
+        duration=mixed.timeline.duration,
+        chapters=len(mixed.timeline.chapters),
+        size=os.path.getsize(mp3),
+        loudness=mixed.loudness,
+        synthesized=speech.synthesized,
+        cached=speech.cached,
+        engine=speech.engine,
+        voice=speech.voice,
+    )
