@@ -9,7 +9,9 @@ episode exactly as it was.
 from __future__ import annotations
 
 import contextlib
+import datetime
 import hashlib
+import json
 import os
 import re
 from dataclasses import dataclass, replace
@@ -25,7 +27,7 @@ from audiobook.errors import EngineError, OutputError
 from audiobook.fsutil import atomic_path, write_text_atomic
 from audiobook.mix import SAMPLE_RATE, mix, write_program
 from audiobook.models import Document, Metadata, Script
-from audiobook.plan import plan_script, resolve_title
+from audiobook.plan import plan_script, resolve_description, resolve_title
 from audiobook.publish import Sidecars, sidecar_texts, span_json
 from audiobook.read import read_document
 from audiobook.speak import Progress, Speech, open_pool, speak
@@ -63,12 +65,31 @@ def episode_stem(essay: Path) -> str:
     return stem or "episode"
 
 
+def _first_built_date(show: Path, essay: Path) -> str | None:
+    """The date an earlier build recorded, so a rebuild keeps it (and its bytes)."""
+    try:
+        return json.loads((show / EPISODES / f"{episode_stem(essay)}.json").read_text())["date"]
+    except (OSError, ValueError, KeyError, TypeError):
+        return None
+
+
+def _fill_from_text(settings: Settings, document: Document, show: Path, essay: Path) -> None:
+    """Title, description and date the essay did not give, from its text or history."""
+    derived = {
+        "title": (lambda: resolve_title(document), f"text of {essay.name}"),
+        "description": (lambda: resolve_description(document), f"opening of {essay.name}"),
+        "date": (lambda: _first_built_date(show, essay) or datetime.date.today().isoformat(),
+                 "first build"),
+    }
+    for key, (derive, source) in derived.items():
+        if not settings[key]:
+            settings.values[key], settings.sources[key] = derive(), source
+
+
 def plan_essay(essay: Path, show: Path, flags: dict) -> Planned:
     document = read_document(essay)
     settings = resolve_settings(show, essay, document.metadata, flags)
-    if not settings["title"]:
-        settings.values["title"] = resolve_title(document)
-        settings.sources["title"] = f"text of {essay.name}"
+    _fill_from_text(settings, document, show, essay)
     metadata = replace(
         document.metadata,
         title=settings["title"],

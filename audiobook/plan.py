@@ -31,6 +31,7 @@ from .models import (
     OUTRO,
     QUOTE,
     QUOTE_ROLE,
+    TEXT,
     Document,
     Metadata,
     Paragraph,
@@ -108,6 +109,17 @@ def shorten(text: str, max_words: int, max_chars: int = 10_000, ellipsis: str = 
     if len(short) > max_chars:  # one enormous word
         short = short[:max_chars]
     return short + ellipsis if len(kept) < len(words) else short
+
+
+def resolve_description(document: Document, max_chars: int = 300) -> str:
+    """A teaser for tags and feeds: the essay's opening sentences, up to ``max_chars``."""
+    prose = [p.text for p in document.paragraphs if p.kind == TEXT][:3] or [p.text for p in document.paragraphs[:1]]
+    teaser = ""
+    for sentence in split_sentences(" ".join(prose), document.metadata.language):
+        if teaser and len(teaser) + 1 + len(sentence) > max_chars:
+            break
+        teaser = f"{teaser} {sentence}".strip()
+    return teaser if len(teaser) <= max_chars else shorten(teaser, max_words=60, max_chars=max_chars)
 
 
 # --- sentences --------------------------------------------------------------

@@ -98,14 +98,16 @@ def render_clip(engine: Engine, job: ClipJob, cache: ClipCache) -> CacheEntry:
             f"try another voice or engine, or report the text"
         )
     signal = prepare_clip(pcm, sample_rate)
-    level = loudness.clip_loudness(loudness.energy_profile(signal))
+    profile = loudness.energy_profile(signal)
+    level = loudness.clip_loudness(profile)
     if np.isfinite(level):
         ceiling = 10 ** ((level + CLIP_PEAK_TO_LOUDNESS - 3.01) / 20)  # dual mono -> dBFS
-        signal = loudness.limit_peaks(signal, ceiling)
-    signal = np.round(signal * 32768).clip(-32768, 32767) / 32768  # what the cache will hold
-    profile = [float(e) for e in loudness.energy_profile(signal)]
-    return cache.put(job.key, (signal * 32768).astype(np.int16), SAMPLE_RATE,
-                     loudness.true_peak(signal), profile)
+        limited = loudness.limit_peaks(signal, ceiling)
+        if limited is not signal:
+            signal, profile = limited, loudness.energy_profile(limited)
+    pcm44 = np.round(signal * 32768).clip(-32768, 32767).astype(np.int16)
+    return cache.put(job.key, pcm44, SAMPLE_RATE,
+                     loudness.true_peak(signal), [float(e) for e in profile])
 
 
 # Worker-process state: one engine per worker, loaded once by the initializer.
