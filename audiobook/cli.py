@@ -102,13 +102,13 @@ def build(essays, show, engine, voice, rate, title, author, cover, jobs, quiet, 
 def _build_all(essays, show, flags, pool, quiet, verbose):
     from audiobook.pipeline import build_episode, plan_essay
 
-    for essay in essays:
+    for number, essay in enumerate(essays, 1):
         if verbose:
             for line in plan_essay(essay, show, flags).settings.describe():
                 click.echo(f"  {line}", err=True)
         bar = _ProgressBar(f"Synthesizing {essay.name}", enabled=not quiet)
         try:
-            episode = build_episode(essay, show, flags, progress=bar, pool=pool)
+            episode = build_episode(essay, show, flags, progress=bar, pool=pool, last=number == len(essays))
         finally:
             bar.close()
         if quiet:

@@ -187,7 +187,9 @@ def synthesis_pool(show: Path, flags: dict):
 
 
 def build_episode(essay: Path, show: Path, flags: dict, progress: Progress | None = None,
-                  pool=None) -> Episode:
+                  pool=None, last: bool = True) -> Episode:
+    """Render one essay. ``last`` says no essay follows, so the synthesis
+    workers can go once its speech is done instead of idling through encoding."""
     planned = plan_essay(essay, show, flags)
     settings = planned.settings
     require_ffmpeg()
@@ -198,6 +200,8 @@ def build_episode(essay: Path, show: Path, flags: dict, progress: Progress | Non
 
     speech = speak(planned.script, engine, voice, settings["rate"], ClipCache(),
                    pool=pool, progress=progress)
+    if pool is not None and last:
+        pool.shutdown()
     mixed = mix(planned.script, speech.clips)
     mp3 = episodes / f"{episode_stem(essay)}.mp3"
     sidecars = Sidecars.beside(mp3)
