@@ -92,10 +92,13 @@ def build(essays, show, engine, voice, rate, title, author, cover, jobs, quiet, 
     Example:
       audiobook build seeds/tipping-point.txt --show show --author "A. Writer"
     """
-    from audiobook.pipeline import build_episode, plan_essay, synthesis_pool
+    from audiobook.config import run_settings
+    from audiobook.speak import worker_pool
 
     flags = dict(engine=engine, voice=voice, rate=rate, title=title, author=author, cover=cover, jobs=jobs)
-    with synthesis_pool(show, flags) as pool:
+    settings = run_settings(show, flags)
+    # Workers first: forked before the pipeline's imports and any engine start.
+    with worker_pool(settings["engine"], settings["jobs"]) as pool:
         _build_all(essays, show, flags, pool, quiet, verbose)
 
 

@@ -103,6 +103,11 @@ def _check(key: str, value: object, source: str) -> object:
     return value
 
 
+def run_settings(show: Path, flags: dict, environ=os.environ) -> Settings:
+    """Settings that hold for a whole run (engine, jobs): no essay's front matter."""
+    return resolve_settings(show, Path("."), Metadata(), flags, environ)
+
+
 def resolve_settings(show: Path, essay: Path, metadata: Metadata, flags: dict, environ=os.environ) -> Settings:
     layers = [
         ("built-in default", DEFAULTS),

@@ -1,26 +1,27 @@
-"""Stage "mix": lay the clips out in time, set loudness, stream one PCM program.
+"""Stage "mix": clips, pauses and loudness into one PCM program, streamed.
 
-Everything is planned before a sample is written: ``plan_timeline`` fixes
-where each segment and chapter lies (in samples, the one source of truth for
-chapter marks, cues and durations); ``choose_gains`` picks one gain per clip
-so the program measures -16 LUFS (dual mono, as ffmpeg's ebur128 does for a
-mono file) while no clip's true peak goes above the ceiling; ``write_program``
-then streams the clips, scaled, with the pauses between them, to a binary
-sink (the MP3 encoder's stdin). Memory holds one clip at a time.
+The program is written while synthesis is still going on: each clip is
+levelled on its own (its gain brings its loudness, known from the energy
+profile made when it was synthesized, to a reference level) and capped so
+its true peak stays under the ceiling; pauses come from the script. Nothing
+but the current clip is in memory.
 
-Each clip was already limited to a steady peak-to-loudness ratio when it was
-synthesized (speak.py), so one common gain fits nearly every clip; the few
-louder ones are turned down as a whole rather than limited again.
+Afterwards ``plan_timeline`` lays out the same positions sample-exactly (the
+one source of truth for chapter marks, cues and durations) and
+``program_loudness`` measures the whole program from the clips' profiles. If
+levelling missed the target by more than ``TOLERANCE`` (it lands within about
+0.15 LU on speech), the caller writes the program once more with the gains
+from ``corrected_gains``.
 """
 from __future__ import annotations
 
 from dataclasses import dataclass
-from typing import BinaryIO
+from typing import BinaryIO, Callable, Iterable
 
 import numpy as np
 
 from audiobook.cache import read_clip
-from audiobook.loudness import LoudnessMap
+from audiobook.loudness import LoudnessMap, PROFILE_BIN, clip_loudness, lufs
 from audiobook.models import Clip, Script, Span, Timeline
 
 SAMPLE_RATE = 44100
@@ -29,12 +30,18 @@ TARGET_LUFS = -16.0
 # the seed essay's program measures 0.4 LU quieter after encoding (ffmpeg
 # ebur128 on the PCM: -16.0, on the MP3 at 96 or 128 kbit/s, any -q: -16.4).
 ENCODER_LOSS = 0.4
+# A program of clips each levelled to L measures about L - 0.13 (the blocks
+# that straddle a pause); aiming the clips this much higher lands on target.
+PROGRAM_OFFSET = 0.13
+TOLERANCE = 0.5  # LU off target before the program is written again
 # MP3 encoding adds overshoot; -2 dBTP before encoding lands at or below -1 after.
 PEAK_CEILING = 10 ** (-2.0 / 20)
 LEAD_IN = 0.3  # seconds of silence before the first word
 TAIL = 1.0  # seconds of silence after the last word
 CHAPTER_LEAD = 0.4  # a chapter mark sits this long before its first word
 SILENCE_CHUNK = SAMPLE_RATE  # zeros are written a second at a time
+
+GainOf = Callable[[int, Clip], float]
 
 
 @dataclass
@@ -67,41 +74,30 @@ def plan_timeline(script: Script, clips: list[Clip]) -> Timeline:
     return Timeline(SAMPLE_RATE, total, segments, chapters)
 
 
-def _pieces(timeline: Timeline, clips: list[Clip]):
-    """(clip index, samples of audio, samples of silence after) in program order."""
-    for index, span in enumerate(timeline.segments):
-        following = timeline.segments[index + 1].start if index + 1 < len(clips) else timeline.total
-        yield index, read_clip(clips[index].path), following - span.end
+def levelled_gain(index: int, clip: Clip) -> float:
+    """The gain that brings a clip to the reference level, capped by its true peak."""
+    profile = np.asarray(clip.profile)
+    level = clip_loudness(profile)
+    if not np.isfinite(level):  # shorter than one 400 ms block: plain mean energy
+        level = float(lufs(profile.sum() / max(profile.size * PROFILE_BIN, 1)))
+    reference = TARGET_LUFS + ENCODER_LOSS + PROGRAM_OFFSET
+    gain = 10 ** ((reference - level) / 20) if np.isfinite(level) else 1.0
+    return float(min(gain, PEAK_CEILING / max(clip.peak, 1e-9)))
 
 
-def choose_gains(timeline: Timeline, clips: list[Clip]) -> tuple[list[float], float]:
-    """One linear gain per clip: loudness on target, every clip under the ceiling."""
+def program_loudness(timeline: Timeline, clips: list[Clip], gains: list[float]) -> float:
+    """Integrated loudness (LUFS, dual mono) the MP3 of this program will measure."""
     meter = LoudnessMap()
     for index, (span, clip) in enumerate(zip(timeline.segments, clips)):
         meter.add(index, span.start, clip.profile)
     meter.extend_to(timeline.total)
-    peaks = np.array([max(c.peak, 1e-9) for c in clips])
-    caps = PEAK_CEILING / peaks
-
-    def loudness_at(gain: float) -> float:
-        return meter.integrated(np.minimum(gain, caps))
-
-    # Loudness grows with the common gain; bisect on decibels.
-    low, high = -60.0, 60.0
-    for _ in range(50):
-        middle = (low + high) / 2
-        if loudness_at(10 ** (middle / 20)) < TARGET_LUFS + ENCODER_LOSS:
-            low = middle
-        else:
-            high = middle
-    gains = np.minimum(10 ** (low / 20), caps)
-    return [float(g) for g in gains], loudness_at(10 ** (low / 20)) - ENCODER_LOSS
+    return meter.integrated(gains) - ENCODER_LOSS
 
 
-def mix(script: Script, clips: list[Clip]) -> Mix:
-    timeline = plan_timeline(script, clips)
-    gains, loudness = choose_gains(timeline, clips)
-    return Mix(timeline, gains, loudness)
+def corrected_gains(clips: list[Clip], gains: list[float], measured: float) -> list[float]:
+    """Gains moved by the miss, still capped by each clip's true peak."""
+    step = 10 ** ((TARGET_LUFS - measured) / 20)
+    return [float(min(g * step, PEAK_CEILING / max(c.peak, 1e-9))) for g, c in zip(gains, clips)]
 
 
 def write_silence(sink: BinaryIO, samples: int) -> None:
@@ -112,10 +108,16 @@ def write_silence(sink: BinaryIO, samples: int) -> None:
         samples -= count
 
 
-def write_program(planned: Mix, clips: list[Clip], sink: BinaryIO) -> None:
-    """Stream the whole program as 32-bit float little-endian mono PCM."""
-    timeline = planned.timeline
-    write_silence(sink, timeline.segments[0].start if timeline.segments else timeline.total)
-    for index, audio, silence in _pieces(timeline, clips):
-        sink.write((audio * planned.gains[index]).astype("<f4").tobytes())
-        write_silence(sink, silence)
+def write_program(script: Script, clips: Iterable[Clip], gain_of: GainOf, sink: BinaryIO) -> tuple[list[Clip], list[float]]:
+    """Stream the program as 32-bit float little-endian mono PCM, in the layout
+    ``plan_timeline`` describes; return the clips and the gains used."""
+    written, gains = [], []
+    write_silence(sink, _samples(LEAD_IN))
+    for segment, clip in zip(script.segments, clips):
+        gain = gain_of(segment.index, clip)
+        sink.write((read_clip(clip.path) * gain).astype("<f4").tobytes())
+        write_silence(sink, _samples(segment.pause_after))
+        written.append(clip)
+        gains.append(gain)
+    write_silence(sink, _samples(TAIL))
+    return written, gains

@@ -8,7 +8,6 @@ episode exactly as it was.
 """
 from __future__ import annotations
 
-import contextlib
 import datetime
 import hashlib
 import json
@@ -22,15 +21,25 @@ from audiobook.cache import ClipCache
 from audiobook.config import Settings, resolve_settings
 from audiobook.cover import generate_cover, load_cover
 from audiobook.encode import encode_mp3, require_ffmpeg
-from audiobook.engines import engine_class, load_engine
-from audiobook.errors import EngineError, OutputError
+from audiobook.engines import load_engine
+from audiobook.errors import OutputError
 from audiobook.fsutil import atomic_path, write_text_atomic
-from audiobook.mix import SAMPLE_RATE, mix, write_program
-from audiobook.models import Document, Metadata, Script
+from audiobook.mix import (
+    SAMPLE_RATE,
+    TARGET_LUFS,
+    TOLERANCE,
+    Mix,
+    corrected_gains,
+    levelled_gain,
+    plan_timeline,
+    program_loudness,
+    write_program,
+)
+from audiobook.models import Document, Script
 from audiobook.plan import plan_script, resolve_description, resolve_title
 from audiobook.publish import Sidecars, sidecar_texts, span_json
 from audiobook.read import read_document
-from audiobook.speak import Progress, Speech, open_pool, speak
+from audiobook.speak import Progress, Speech
 from audiobook.tag import tag_episode
 
 EPISODES = "episodes"
@@ -129,7 +138,7 @@ def _sha256(path: Path) -> str:
     return digest.hexdigest()
 
 
-def _manifest(planned: Planned, speech: Speech, mixed, mp3: Path, cover: bytes) -> dict:
+def _manifest(planned: Planned, speech: Speech, mixed: Mix, mp3: Path, cover: bytes) -> dict:
     timeline, settings, script = mixed.timeline, planned.settings, planned.script
     return {
         "generator": f"audiobook {__version__}",
@@ -144,7 +153,8 @@ def _manifest(planned: Planned, speech: Speech, mixed, mp3: Path, cover: bytes) 
             "file": planned.document.source.name,
             "sha256": hashlib.sha256(planned.document.text.encode("utf-8")).hexdigest(),
         },
-        "engine": {"name": speech.engine, "version": speech.engine_version, "voice": speech.voice, "rate": speech.rate},
+        "engine": {"name": speech.engine_name, "version": speech.engine_version,
+                   "voice": speech.voice, "rate": speech.rate},
         "audio": {
             "file": mp3.name,
             "sha256": _sha256(mp3),
@@ -165,27 +175,6 @@ def _manifest(planned: Planned, speech: Speech, mixed, mp3: Path, cover: bytes) 
     }
 
 
-@contextlib.contextmanager
-def synthesis_pool(show: Path, flags: dict):
-    """Worker processes shared by every essay of one run (None for one job).
-
-    Engine and jobs come from podcast.toml, environment and flags, never from
-    an essay's front matter, so one pool serves every essay of the run.
-    """
-    settings = resolve_settings(show, Path("."), Metadata(), flags)
-    if settings["jobs"] <= 1:
-        yield None
-        return
-    reason = engine_class(settings["engine"]).unavailable_reason()
-    if reason:
-        raise EngineError(f"engine {settings['engine']!r} is not usable: {reason}")
-    pool = open_pool(settings["engine"], ClipCache(), settings["jobs"])
-    try:
-        yield pool
-    finally:
-        pool.shutdown(cancel_futures=True)
-
-
 def build_episode(essay: Path, show: Path, flags: dict, progress: Progress | None = None,
                   pool=None, last: bool = True) -> Episode:
     """Render one essay. ``last`` says no essay follows, so the synthesis
@@ -198,16 +187,13 @@ def build_episode(essay: Path, show: Path, flags: dict, progress: Progress | Non
     cover = _cover(planned)
     episodes = _prepare_output(show)
 
-    speech = speak(planned.script, engine, voice, settings["rate"], ClipCache(),
-                   pool=pool, progress=progress)
-    if pool is not None and last:
-        pool.shutdown()
-    mixed = mix(planned.script, speech.clips)
+    speech = Speech(planned.script, engine, voice, settings["rate"], ClipCache(), pool, progress)
     mp3 = episodes / f"{episode_stem(essay)}.mp3"
     sidecars = Sidecars.beside(mp3)
     with atomic_path(mp3) as partial:
-        encode_mp3(lambda sink: write_program(mixed, speech.clips, sink), partial,
-                   sample_rate=SAMPLE_RATE, bitrate=settings["bitrate"])
+        mixed = _encode(planned.script, speech, partial, settings["bitrate"])
+        if pool is not None and last:
+            pool.shutdown()
         tag_episode(
             partial,
             title=settings["title"],
@@ -235,6 +221,26 @@ def build_episode(essay: Path, show: Path, flags: dict, progress: Progress | Non
         loudness=mixed.loudness,
         synthesized=speech.synthesized,
         cached=speech.cached,
-        engine=speech.engine,
+        engine=speech.engine_name,
         voice=speech.voice,
     )
+
+
+def _encode(script: Script, speech: Speech, target: Path, bitrate: int) -> Mix:
+    """Encode while synthesis runs; write once more in the rare case levelling
+    missed the loudness target by more than the tolerance."""
+    streamed = {}
+
+    def first_pass(sink):
+        streamed["clips"], streamed["gains"] = write_program(script, speech, levelled_gain, sink)
+
+    encode_mp3(first_pass, target, sample_rate=SAMPLE_RATE, bitrate=bitrate)
+    clips, gains = streamed["clips"], streamed["gains"]
+    timeline = plan_timeline(script, clips)
+    loudness = program_loudness(timeline, clips, gains)
+    if abs(loudness - TARGET_LUFS) > TOLERANCE:
+        gains = corrected_gains(clips, gains, loudness)
+        encode_mp3(lambda sink: write_program(script, clips, lambda i, clip: gains[i], sink),
+                   target, sample_rate=SAMPLE_RATE, bitrate=bitrate)
+        loudness = program_loudness(timeline, clips, gains)
+    return Mix(timeline, gains, loudness)

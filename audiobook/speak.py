@@ -10,15 +10,17 @@ loudness energy profile) and stored in the content-addressed cache.
 """
 from __future__ import annotations
 
+import contextlib
 import multiprocessing
-from concurrent.futures import ProcessPoolExecutor, as_completed
+import threading
+from concurrent.futures import Future, ProcessPoolExecutor
 from dataclasses import dataclass
-from typing import Callable
+from typing import Callable, Iterator
 
 import numpy as np
 from audiobook import loudness
 from audiobook.cache import CacheEntry, ClipCache, clip_key
-from audiobook.engines import Engine, load_engine
+from audiobook.engines import Engine, engine_class, load_engine
 from audiobook.errors import EngineError
 from audiobook.models import Clip, Script
 
@@ -38,19 +40,6 @@ Progress = Callable[[int, int], None]  # (done, total)
 class ClipJob:
     key: str
     text: str
-    voice: str
-    rate: int
-
-
-@dataclass
-class Speech:
-    """What speak hands to mix, plus the counts the summary reports."""
-
-    clips: list[Clip]
-    synthesized: int
-    cached: int
-    engine: str
-    engine_version: str
     voice: str
     rate: int
 
@@ -125,21 +114,94 @@ def _render_in_worker(job: ClipJob) -> tuple[str, CacheEntry]:
     return job.key, render_clip(_worker_engine, job, _worker_cache)
 
 
-def open_pool(engine_name: str, cache: ClipCache, jobs: int) -> ProcessPoolExecutor:
-    """Start the synthesis workers now, each loading its own engine once.
+@contextlib.contextmanager
+def worker_pool(engine_name: str, jobs: int, cache: ClipCache | None = None):
+    """Synthesis worker processes, each loading its own engine once; None for one job.
 
-    Call this before this process starts any engine: the workers are forked
-    (cheap, nothing re-imported), and espeak-ng runs a thread once it is
-    initialised, so a child forked after that can deadlock in its first clip.
+    Open it before this process starts any engine, and before it imports what
+    only the main process needs: the workers are forked (cheap, and they
+    share what is loaded), and espeak-ng runs a thread once it is initialised,
+    so a child forked after that can deadlock in its first clip.
     """
+    if jobs <= 1:
+        yield None
+        return
+    reason = engine_class(engine_name).unavailable_reason()
+    if reason:
+        raise EngineError(f"engine {engine_name!r} is not usable: {reason}")
     pool = ProcessPoolExecutor(
         max_workers=jobs,
         mp_context=multiprocessing.get_context("fork"),
         initializer=_init_worker,
-        initargs=(engine_name, str(cache.root)),
+        initargs=(engine_name, str((cache or ClipCache()).root)),
     )
-    pool.submit(int).result()  # with fork, the first task starts every worker
-    return pool
+    try:
+        pool.submit(int).result()  # with fork, the first task starts every worker
+        yield pool
+    finally:
+        pool.shutdown(cancel_futures=True)
+
+
+class Speech:
+    """Clips for every segment of a script, handed out in order as they are ready.
+
+    Clips found in the cache are ready at once; the missing ones are all sent
+    to the worker pool up front (in script order, so early clips come first)
+    or, without a pool, synthesized here one by one as iteration reaches
+    them. Mixing and encoding can therefore run while synthesis goes on.
+    """
+
+    def __init__(self, script: Script, engine: Engine, voice: str, rate: int, cache: ClipCache,
+                 pool: ProcessPoolExecutor | None = None, progress: Progress | None = None) -> None:
+        self.script, self.engine, self.voice, self.rate, self.cache = script, engine, voice, rate, cache
+        self.engine_name, self.engine_version = engine.name, engine.version()
+        self.keys = [clip_key(self.engine_name, self.engine_version, voice, rate, s.speech)
+                     for s in script.segments]
+        self._entries: dict[str, CacheEntry] = {}
+        self._missing: dict[str, ClipJob] = {}
+        for key, segment in zip(self.keys, script.segments):
+            found = self._entries.get(key) or cache.get(key)
+            if found:
+                self._entries[key] = found
+            elif key not in self._missing:
+                self._missing[key] = ClipJob(key, segment.speech, voice, rate)
+        self.synthesized = len(self._missing)
+        self.cached = len(script.segments) - self.synthesized
+        self._report = progress or (lambda done, total: None)
+        self._done = 0
+        self._lock = threading.Lock()
+        self._report(0, self.synthesized)
+        self._futures: dict[str, Future] = {}
+        if pool is not None and self.synthesized > 1:
+            for key, job in self._missing.items():
+                self._futures[key] = future = pool.submit(_render_in_worker, job)
+                future.add_done_callback(self._count)
+
+    def _count(self, future: Future | None = None) -> None:
+        with self._lock:
+            self._done += 1
+            self._report(self._done, self.synthesized)
+
+    def _entry(self, key: str) -> CacheEntry:
+        if key not in self._entries:
+            if key in self._futures:
+                self._entries[key] = self._futures[key].result()[1]
+            else:
+                self._entries[key] = render_clip(self.engine, self._missing[key], self.cache)
+                self._count()
+        return self._entries[key]
+
+    def __iter__(self) -> Iterator[Clip]:
+        fresh = set(self._missing)
+        try:
+            for segment, key in zip(self.script.segments, self.keys):
+                entry = self._entry(key)
+                yield Clip(segment.index, entry.path, entry.samples, entry.peak, key not in fresh,
+                           entry.profile)
+                fresh.discard(key)
+        finally:
+            for future in self._futures.values():
+                future.cancel()
 
 
 def speak(
@@ -150,54 +212,7 @@ def speak(
     cache: ClipCache,
     pool: ProcessPoolExecutor | None = None,
     progress: Progress | None = None,
-) -> Speech:
+) -> tuple[Speech, list[Clip]]:
     """Make sure every segment has a clip in the cache; synthesize what is missing."""
-    version = engine.version()
-    keys = [clip_key(engine.name, version, voice, rate, s.speech) for s in script.segments]
-    entries: dict[str, CacheEntry] = {}
-    missing: dict[str, ClipJob] = {}
-    for key, segment in zip(keys, script.segments):
-        found = entries.get(key) or cache.get(key)
-        if found:
-            entries[key] = found
-        elif key not in missing:
-            missing[key] = ClipJob(key, segment.speech, voice, rate)
-
-    total, done = len(missing), 0
-    report = progress or (lambda done, total: None)
-    report(0, total)
-    if pool is not None and total > 1:
-        futures = [pool.submit(_render_in_worker, job) for job in missing.values()]
-        try:
-            for future in as_completed(futures):
-                key, entry = future.result()
-                entries[key] = entry
-                done += 1
-                report(done, total)
-        except BaseException:
-            for future in futures:
-                future.cancel()
-            raise
-    else:
-        for job in missing.values():
-            entries[job.key] = render_clip(engine, job, cache)
-            done += 1
-            report(done, total)
-
-    fresh = set(missing)
-    clips = []
-    seen_fresh: set[str] = set()
-    for segment, key in zip(script.segments, keys):
-        entry = entries[key]
-        synthesized_now = key in fresh and key not in seen_fresh
-        seen_fresh.add(key)
-        clips.append(Clip(segment.index, entry.path, entry.samples, entry.peak, not synthesized_now, entry.profile))
-    return Speech(
-        clips=clips,
-        synthesized=total,
-        cached=len(script.segments) - total,
-        engine=engine.name,
-        engine_version=version,
-        voice=voice,
-        rate=rate,
-    )
+    speech = Speech(script, engine, voice, rate, cache, pool, progress)
+    return speech, list(speech)
