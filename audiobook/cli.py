@@ -79,14 +79,16 @@ def cli() -> None:
 @click.option("--author", help="Author (overrides front matter and podcast.toml).")
 @click.option("--cover", type=click.Path(path_type=Path), help="Cover image, square, at least 1400 px.")
 @click.option("--jobs", type=int, help="Parallel synthesis workers. Default: number of cores.")
+@click.option("--force", is_flag=True, help="Rebuild even when nothing changed since the last build.")
 @click.option("--quiet", "-q", is_flag=True, help="No progress or summary; print only each MP3 path.")
 @click.option("--verbose", "-v", is_flag=True, help="Also print every setting and where it came from.")
-def build(essays, show, engine, voice, rate, title, author, cover, jobs, quiet, verbose):
+def build(essays, show, engine, voice, rate, title, author, cover, jobs, force, quiet, verbose):
     """Render each ESSAY (.txt or .md) into an episode in the show directory.
 
     Writes episodes/<stem>.mp3 (tagged, with chapters and cover art) and,
     beside it, <stem>.chapters.json, <stem>.vtt, <stem>.srt and <stem>.json
-    (a manifest). Clips are cached, so a rebuild only synthesizes what changed.
+    (a manifest). Clips are cached, so a rebuild only synthesizes what changed,
+    and an episode whose inputs did not change at all is left as it is.
 
     \b
     Example:
@@ -99,10 +101,10 @@ def build(essays, show, engine, voice, rate, title, author, cover, jobs, quiet, 
     settings = run_settings(show, flags)
     # Workers first: forked before the pipeline's imports and any engine start.
     with worker_pool(settings["engine"], settings["jobs"]) as pool:
-        _build_all(essays, show, flags, pool, quiet, verbose)
+        _build_all(essays, show, flags, pool, force, quiet, verbose)
 
 
-def _build_all(essays, show, flags, pool, quiet, verbose):
+def _build_all(essays, show, flags, pool, force, quiet, verbose):
     from audiobook.pipeline import build_episode, plan_essay
 
     for number, essay in enumerate(essays, 1):
@@ -111,7 +113,8 @@ def _build_all(essays, show, flags, pool, quiet, verbose):
                 click.echo(f"  {line}", err=True)
         bar = _ProgressBar(f"Synthesizing {essay.name}", enabled=not quiet)
         try:
-            episode = build_episode(essay, show, flags, progress=bar, pool=pool, last=number == len(essays))
+            episode = build_episode(essay, show, flags, progress=bar, pool=pool,
+                                    last=number == len(essays), force=force)
         finally:
             bar.close()
         if quiet:
@@ -122,6 +125,7 @@ def _build_all(essays, show, flags, pool, quiet, verbose):
             f"{_human_size(episode.size)}, {episode.loudness:.1f} LUFS, "
             f"{episode.engine} voice {episode.voice}; "
             f"segments: {episode.synthesized} synthesized, {episode.cached} from cache"
+            + (" (up to date, not rewritten)" if episode.up_to_date else "")
         )
 
 

@@ -66,6 +66,7 @@ class Episode:
     cached: int
     engine: str
     voice: str
+    up_to_date: bool = False  # nothing changed since the last build: nothing was written
 
 
 def episode_stem(essay: Path) -> str:
@@ -175,10 +176,45 @@ def _manifest(planned: Planned, speech: Speech, mixed: Mix, mp3: Path, cover: by
     }
 
 
+def _build_key(planned: Planned, engine, voice: str, cover: bytes) -> str:
+    """A hash of everything that shapes the episode's bytes."""
+    inputs = {
+        "generator": __version__,
+        "engine": [engine.name, engine.version(), voice],
+        "settings": {k: str(v) for k, v in sorted(planned.settings.values.items()) if k != "jobs"},
+        "cover": hashlib.sha256(cover).hexdigest(),
+        "text": planned.document.text,
+        "chapters": planned.script.chapters,
+        "segments": [[s.kind, s.chapter, s.role, s.display, s.speech, s.pause_after]
+                     for s in planned.script.segments],
+    }
+    return hashlib.sha256(json.dumps(inputs, ensure_ascii=False).encode("utf-8")).hexdigest()
+
+
+def _unchanged(mp3: Path, sidecars: Sidecars, build_key: str, planned: Planned) -> Episode | None:
+    """The episode already on disk, when it was built from exactly these inputs and is intact."""
+    try:
+        manifest = json.loads(sidecars.manifest.read_text(encoding="utf-8"))
+        if manifest.get("build_key") != build_key or _sha256(mp3) != manifest["audio"]["sha256"]:
+            return None
+        if not all(path.is_file() for path in (sidecars.chapters, sidecars.vtt, sidecars.srt)):
+            return None
+        audio = manifest["audio"]
+        return Episode(mp3=mp3, sidecars=sidecars, duration=audio["duration"],
+                       chapters=len(manifest["chapters"]), size=audio["bytes"],
+                       loudness=audio["loudness_lufs"], synthesized=0,
+                       cached=len(planned.script.segments), engine=manifest["engine"]["name"],
+                       voice=manifest["engine"]["voice"], up_to_date=True)
+    except (OSError, ValueError, KeyError, TypeError):
+        return None
+
+
 def build_episode(essay: Path, show: Path, flags: dict, progress: Progress | None = None,
-                  pool=None, last: bool = True) -> Episode:
-    """Render one essay. ``last`` says no essay follows, so the synthesis
-    workers can go once its speech is done instead of idling through encoding."""
+                  pool=None, last: bool = True, force: bool = False) -> Episode:
+    """Render one essay, unless its episode is already built from the same inputs.
+
+    ``last`` says no essay follows, so the synthesis workers can go once its
+    speech is done; ``force`` rebuilds even an up-to-date episode."""
     planned = plan_essay(essay, show, flags)
     settings = planned.settings
     require_ffmpeg()
@@ -187,9 +223,12 @@ def build_episode(essay: Path, show: Path, flags: dict, progress: Progress | Non
     cover = _cover(planned)
     episodes = _prepare_output(show)
 
-    speech = Speech(planned.script, engine, voice, settings["rate"], ClipCache(), pool, progress)
     mp3 = episodes / f"{episode_stem(essay)}.mp3"
     sidecars = Sidecars.beside(mp3)
+    build_key = _build_key(planned, engine, voice, cover)
+    if not force and (episode := _unchanged(mp3, sidecars, build_key, planned)):
+        return episode
+    speech = Speech(planned.script, engine, voice, settings["rate"], ClipCache(), pool, progress)
     with atomic_path(mp3) as partial:
         mixed = _encode(planned.script, speech, partial, settings["bitrate"])
         if pool is not None and last:
@@ -210,6 +249,7 @@ def build_episode(essay: Path, show: Path, flags: dict, progress: Progress | Non
         )
         manifest = _manifest(planned, speech, mixed, partial, cover)
         manifest["audio"]["file"] = mp3.name
+        manifest["build_key"] = build_key
     for name, text in sidecar_texts(mixed.timeline, manifest).items():
         write_text_atomic(getattr(sidecars, name), text)
     return Episode(
