@@ -92,6 +92,8 @@ def _check(key: str, value: object, source: str) -> object:
     if key in INTEGER_RANGES and value is not None:
         low, high = INTEGER_RANGES[key]
         try:
+            if isinstance(value, bool) or (isinstance(value, float) and not value.is_integer()):
+                raise ValueError(value)
             number = int(value)
         except (TypeError, ValueError):
             raise ConfigError(f"{key} must be a whole number, got {value!r} (from {source})") from None

@@ -13,6 +13,7 @@ import hashlib
 import json
 import os
 import re
+import tempfile
 from dataclasses import dataclass, replace
 from pathlib import Path
 
@@ -117,8 +118,7 @@ def _prepare_output(show: Path) -> Path:
     episodes = show / EPISODES
     try:
         episodes.mkdir(parents=True, exist_ok=True)
-        with atomic_path(episodes / ".write-test"):
-            pass
+        tempfile.TemporaryFile(dir=episodes).close()
     except OSError as exc:
         raise OutputError(f"cannot write to the show directory {show}: {exc.strerror or exc}") from exc
     return episodes
