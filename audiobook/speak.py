@@ -20,7 +20,7 @@ from typing import Callable, Iterator
 import numpy as np
 from audiobook import loudness
 from audiobook.cache import CacheEntry, ClipCache, clip_key
-from audiobook.engines import Engine, engine_class, load_engine
+from audiobook.engines import Engine, engine_class, engine_started_here, load_engine
 from audiobook.errors import EngineError
 from audiobook.models import Clip, Script
 
@@ -118,10 +118,11 @@ def _render_in_worker(job: ClipJob) -> tuple[str, CacheEntry]:
 def worker_pool(engine_name: str, jobs: int, cache: ClipCache | None = None):
     """Synthesis worker processes, each loading its own engine once; None for one job.
 
-    Open it before this process starts any engine, and before it imports what
-    only the main process needs: the workers are forked (cheap, and they
-    share what is loaded), and espeak-ng runs a thread once it is initialised,
-    so a child forked after that can deadlock in its first clip.
+    Best opened before this process starts any engine, and before it imports
+    what only the main process needs: the workers are then forked (cheap, and
+    they share what is loaded). espeak-ng runs a thread once it is
+    initialised, and a child forked after that can deadlock in its first
+    clip, so a process that already started an engine gets forkserver workers.
     """
     if jobs <= 1:
         yield None
@@ -129,9 +130,10 @@ def worker_pool(engine_name: str, jobs: int, cache: ClipCache | None = None):
     reason = engine_class(engine_name).unavailable_reason()
     if reason:
         raise EngineError(f"engine {engine_name!r} is not usable: {reason}")
+    context = multiprocessing.get_context("forkserver" if engine_started_here() else "fork")
     pool = ProcessPoolExecutor(
         max_workers=jobs,
-        mp_context=multiprocessing.get_context("fork"),
+        mp_context=context,
         initializer=_init_worker,
         initargs=(engine_name, str((cache or ClipCache()).root)),
     )

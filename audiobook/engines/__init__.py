@@ -7,6 +7,7 @@ keeps them reachable from a source checkout whose metadata is not installed.
 from __future__ import annotations
 
 import importlib
+import os
 from dataclasses import dataclass
 from importlib.metadata import entry_points
 
@@ -98,10 +99,19 @@ def engine_class(name: str) -> type[Engine]:
         raise EngineError(f"engine {name!r} cannot be loaded: {exc}") from exc
 
 
+_started_in: set[int] = set()  # pids of processes that have started an engine
+
+
+def engine_started_here() -> bool:
+    """Whether this process has started an engine (and so may run its threads)."""
+    return os.getpid() in _started_in
+
+
 def load_engine(name: str) -> Engine:
     """Instantiate an engine, or say in one line why it cannot run here."""
     cls = engine_class(name)
     reason = cls.unavailable_reason()
     if reason:
         raise EngineError(f"engine {name!r} is not usable: {reason}")
+    _started_in.add(os.getpid())
     return cls()
