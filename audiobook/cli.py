@@ -32,13 +32,16 @@ def _clock(seconds: float) -> str:
 
 
 class _ProgressBar:
-    """A tqdm bar on stderr, opened when the number of clips to make is known."""
+    """A tqdm bar on stderr, opened when the number of clips to make is known.
+
+    When stderr is not a terminal (a log, CI) a bar would only fill it with
+    carriage returns, so there is none; the summary line still follows."""
 
     def __init__(self, label: str, enabled: bool) -> None:
         self.label, self.enabled, self.bar = label, enabled, None
 
     def __call__(self, done: int, total: int) -> None:
-        if not self.enabled or total == 0:
+        if not self.enabled or total == 0 or not sys.stderr.isatty():
             return
         if self.bar is None:
             from tqdm import tqdm
