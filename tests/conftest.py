@@ -1,0 +1,340 @@
+"""Shared fixtures and small readers for the end-to-end and CLI tests.
+
+The readers here (VTT/SRT parsers, ffprobe, ebur128, silencedetect) are
+deliberately independent of audiobook's own code: the tests read our output
+back the way a listener's app or another tool would.
+
+Two episodes are built once per session and shared: the plain-text seed and
+the Markdown field notes. Every test that needs a different episode copies
+what it needs into its own tmp_path.
+"""
+from __future__ import annotations
+
+import hashlib
+import html
+import json
+import os
+import re
+import shutil
+import subprocess
+import sys
+import time
+from dataclasses import dataclass
+from pathlib import Path
+from types import SimpleNamespace
+
+import pytest
+
+ROOT = Path(__file__).resolve().parent.parent
+SEED = ROOT / "seeds" / "tipping-point.txt"
+FIELD_NOTES = ROOT / "tests" / "fixtures" / "field-notes.md"
+SHARED_CHECKS = Path("/work/shared/checks")
+CLI_TIMEOUT = 300  # seconds; a cold seed build takes ~5 s, so this only catches hangs
+
+
+# --- environment ------------------------------------------------------------
+
+@pytest.fixture(scope="session", autouse=True)
+def isolated_cache(tmp_path_factory):
+    """One clip cache per test session, never the user's; no AUDIOBOOK_* from the user's shell.
+
+    Set in os.environ, so CLI subprocesses inherit it too.
+    """
+    patch = pytest.MonkeyPatch()
+    for name in list(os.environ):
+        if name.startswith("AUDIOBOOK_"):
+            patch.delenv(name)
+    root = tmp_path_factory.mktemp("cache")
+    patch.setenv("XDG_CACHE_HOME", str(root / "xdg"))
+    patch.setenv("AUDIOBOOK_CACHE_DIR", str(root / "clips"))
+    yield root / "clips"
+    patch.undo()
+
+
+def tools_missing() -> str | None:
+    """Why the real pipeline cannot run here, or None."""
+    for tool in ("ffmpeg", "ffprobe"):
+        if not shutil.which(tool):
+            return f"{tool} is not installed"
+    from audiobook.engines import engine_class
+
+    return engine_class("pyttsx3").unavailable_reason()
+
+
+requires_pipeline = pytest.mark.skipif(tools_missing() is not None, reason=f"cannot build: {tools_missing()}")
+
+
+@pytest.fixture
+def runner():
+    from click.testing import CliRunner
+
+    return CliRunner()
+
+
+@pytest.fixture(scope="session")
+def seed_path() -> Path:
+    return SEED
+
+
+@pytest.fixture(scope="session")
+def field_notes_path() -> Path:
+    return FIELD_NOTES
+
+
+# --- running the real CLI ----------------------------------------------------
+
+def cli_env(**overrides: str) -> dict[str, str]:
+    env = dict(os.environ)
+    env["PYTHONPATH"] = os.pathsep.join(filter(None, [str(ROOT), env.get("PYTHONPATH")]))
+    env.update(overrides)
+    return env
+
+
+def run_cli(*args, cwd: Path | None = None, env: dict[str, str] | None = None) -> subprocess.CompletedProcess:
+    """``python -m audiobook ARGS`` as a user would run it: real exit status, real stderr.
+
+    Output is decoded here, not in text mode, which would turn a progress
+    bar's carriage returns into line breaks.
+    """
+    result = subprocess.run(
+        [sys.executable, "-m", "audiobook", *map(str, args)],
+        cwd=cwd, env=env or cli_env(), capture_output=True, timeout=CLI_TIMEOUT,
+    )
+    result.stdout = result.stdout.decode("utf-8", "replace")
+    result.stderr = result.stderr.decode("utf-8", "replace")
+    return result
+
+
+def summary_counts(stdout: str) -> tuple[int, int]:
+    """(synthesized, from cache) from the summary line of ``audiobook build``."""
+    match = re.search(r"(\d+) synthesized, (\d+) from cache", stdout)
+    assert match, f"no summary line in {stdout!r}"
+    return int(match.group(1)), int(match.group(2))
+
+
+def visible_lines(stream: str) -> list[str]:
+    """Non-empty lines as a terminal shows them: a carriage return rewrites its line (progress bars)."""
+    return [line.rsplit("\r", 1)[-1] for line in stream.split("\n") if line.rsplit("\r", 1)[-1].strip()]
+
+
+MUTE_PLUGIN = '''
+import numpy as np
+from audiobook.engines import Engine, Voice
+
+
+class MuteEngine(Engine):
+    """A third-party engine that never says anything."""
+
+    name = "mute"
+
+    def version(self):
+        return "mute 1.0"
+
+    def voices(self):
+        return [Voice("hush", "Hush", "en-us", "mute-plugin")]
+
+    def default_voice(self, language):
+        return "hush"
+
+    def synthesize(self, text, voice, rate):
+        return np.zeros(0, np.int16), 22050
+'''
+
+
+@pytest.fixture(scope="session")
+def mute_plugin(tmp_path_factory) -> Path:
+    """A folder holding an installed-looking plugin distribution (dist-info with an entry point).
+
+    Put it on PYTHONPATH and ``importlib.metadata`` finds the ``mute`` engine
+    in the ``audiobook.engines`` group, exactly as for a pip-installed plugin.
+    """
+    root = tmp_path_factory.mktemp("plugin")
+    (root / "audiobook_mute.py").write_text(MUTE_PLUGIN, encoding="utf-8")
+    info = root / "audiobook_mute-1.0.dist-info"
+    info.mkdir()
+    (info / "METADATA").write_text("Metadata-Version: 2.1\nName: audiobook-mute\nVersion: 1.0\n", encoding="utf-8")
+    (info / "entry_points.txt").write_text("[audiobook.engines]\nmute = audiobook_mute:MuteEngine\n",
+                                           encoding="utf-8")
+    return root
+
+
+# --- files ------------------------------------------------------------------
+
+def sha256(path: Path) -> str:
+    return hashlib.sha256(Path(path).read_bytes()).hexdigest()
+
+
+def tree_digest(root: Path) -> dict[str, str]:
+    """Relative path -> sha256 of every file under root (dot files included)."""
+    root = Path(root)
+    return {str(p.relative_to(root)): sha256(p) for p in sorted(root.rglob("*")) if p.is_file()}
+
+
+def words(text: str) -> list[str]:
+    """Words as check_episode.py counts them: ASCII letters, digits, apostrophes."""
+    text = text.replace("\u2019", "'").replace("\u2018", "'")
+    return [w.lower() for w in re.findall(r"[A-Za-z0-9']+", text)]
+
+
+def is_subsequence(needle: list, haystack: list) -> tuple[bool, int]:
+    """Whether needle appears in haystack in order; also how many of needle matched."""
+    it = iter(haystack)
+    matched = 0
+    for item in needle:
+        for candidate in it:
+            if candidate == item:
+                matched += 1
+                break
+        else:
+            return False, matched
+    return True, matched
+
+
+# --- transcripts (independent parsers) ---------------------------------------
+
+@dataclass
+class Cue:
+    start: float
+    end: float
+    text: str
+    ident: str | None = None
+
+
+_VTT_TIME = r"(?:(\d{2,}):)?([0-5]\d):([0-5]\d)\.(\d{3})"
+_VTT_TIMING = re.compile(rf"^{_VTT_TIME}[ \t]+-->[ \t]+{_VTT_TIME}(?:[ \t].*)?$")
+_SRT_TIMING = re.compile(r"^(\d{2,}):([0-5]\d):([0-5]\d),(\d{3}) --> (\d{2,}):([0-5]\d):([0-5]\d),(\d{3})$")
+
+
+def _seconds(hours, minutes, seconds, millis) -> float:
+    return int(hours or 0) * 3600 + int(minutes) * 60 + int(seconds) + int(millis) / 1000
+
+
+def parse_vtt(text: str) -> list[Cue]:
+    """A strict-enough WebVTT reader: header, blank-line separated cues, escaped payload.
+
+    Raises ValueError where a browser's parser would drop or misread a cue:
+    a missing header, a bad timing line, "-->" in the payload, a raw "<" or a
+    bare "&" (cue text is markup).
+    """
+    text = text.lstrip("\ufeff").replace("\r\n", "\n")
+    blocks = re.split(r"\n{2,}", text.strip("\n"))
+    if not re.fullmatch(r"WEBVTT(?:[ \t][^\n]*)?(?:\n[^\n]+)*", blocks[0]):
+        raise ValueError(f"not WebVTT: {blocks[0][:40]!r}")
+    cues = []
+    for block in blocks[1:]:
+        lines = block.split("\n")
+        ident = None
+        if "-->" not in lines[0]:
+            ident, lines = lines[0], lines[1:]
+        if not lines:
+            raise ValueError(f"cue without timing: {block!r}")
+        timing = _VTT_TIMING.match(lines[0])
+        if not timing:
+            raise ValueError(f"bad cue timing line: {lines[0]!r}")
+        payload = "\n".join(lines[1:])
+        if "-->" in payload:
+            raise ValueError(f"'-->' inside cue text: {payload!r}")
+        if "<" in payload:
+            raise ValueError(f"unescaped '<' in cue text: {payload!r}")
+        if re.search(r"&(?!(?:amp|lt|gt|nbsp|lrm|rlm);)", payload):
+            raise ValueError(f"bare '&' in cue text: {payload!r}")
+        cues.append(Cue(_seconds(*timing.groups()[:4]), _seconds(*timing.groups()[4:]),
+                        html.unescape(payload), ident))
+    return cues
+
+
+def parse_srt(text: str) -> list[Cue]:
+    """SubRip: numbered blocks, HH:MM:SS,mmm --> HH:MM:SS,mmm, then text lines."""
+    cues = []
+    for number, block in enumerate(re.split(r"\n{2,}", text.replace("\r\n", "\n").strip("\n")), 1):
+        lines = block.split("\n")
+        if lines[0] != str(number):
+            raise ValueError(f"SRT cue {number} is numbered {lines[0]!r}")
+        timing = _SRT_TIMING.match(lines[1])
+        if not timing:
+            raise ValueError(f"bad SRT timing line: {lines[1]!r}")
+        cues.append(Cue(_seconds(*timing.groups()[:4]), _seconds(*timing.groups()[4:]),
+                        "\n".join(lines[2:]), lines[0]))
+    return cues
+
+
+# --- ffmpeg / ffprobe ---------------------------------------------------------
+
+def ffprobe(path: Path, *extra: str) -> dict:
+    out = subprocess.run(
+        ["ffprobe", "-v", "error", "-show_format", "-show_streams", "-show_chapters", *extra,
+         "-of", "json", str(path)],
+        capture_output=True, text=True, check=True,
+    )
+    return json.loads(out.stdout)
+
+
+def audio_packet_sizes(path: Path) -> list[int]:
+    out = subprocess.run(
+        ["ffprobe", "-v", "error", "-select_streams", "a:0", "-show_entries", "packet=size",
+         "-of", "json", str(path)],
+        capture_output=True, text=True, check=True,
+    )
+    return [int(packet["size"]) for packet in json.loads(out.stdout)["packets"]]
+
+
+def _ffmpeg_filter_log(path: Path, audio_filter: str) -> str:
+    out = subprocess.run(
+        ["ffmpeg", "-hide_banner", "-nostats", "-i", str(path), "-af", audio_filter, "-f", "null", "-"],
+        capture_output=True, text=True, check=True,
+    )
+    return out.stderr
+
+
+def ebur128(path: Path) -> dict[str, float | None]:
+    """Integrated loudness (LUFS) and true peak (dBTP), dual mono, as ffmpeg measures them."""
+    log = _ffmpeg_filter_log(path, "ebur128=peak=true:dualmono=true")
+    summary = log[log.rfind("Summary:"):]
+
+    def grab(label: str) -> float | None:
+        match = re.search(label + r":\s+(-?[\d.]+|-inf)", summary)
+        return float(match.group(1)) if match and match.group(1) != "-inf" else None
+
+    return {"integrated": grab(r"\bI"), "true_peak": grab(r"\bPeak")}
+
+
+def silences(path: Path, noise_db: int = -45, min_seconds: float = 0.15) -> list[tuple[float, float]]:
+    log = _ffmpeg_filter_log(path, f"silencedetect=noise={noise_db}dB:d={min_seconds}")
+    starts = [float(x) for x in re.findall(r"silence_start: (-?[\d.]+)", log)]
+    ends = [float(x) for x in re.findall(r"silence_end: (-?[\d.]+)", log)]
+    return list(zip(starts, ends))
+
+
+# --- episodes built once per session -----------------------------------------
+
+def _build(essay: Path, show: Path) -> SimpleNamespace:
+    from audiobook.pipeline import build_episode
+
+    reports: list[tuple[int, int]] = []
+    started = time.monotonic()
+    episode = build_episode(essay, show, {}, progress=lambda done, total: reports.append((done, total)))
+    return SimpleNamespace(
+        essay=essay,
+        show=show,
+        mp3=episode.mp3,
+        sidecars=episode.sidecars,
+        episode=episode,
+        progress=reports,
+        seconds=time.monotonic() - started,
+    )
+
+
+@pytest.fixture(scope="session")
+def seed_episode(tmp_path_factory, isolated_cache):
+    """seeds/tipping-point.txt built with the real engine and ffmpeg, defaults only."""
+    if tools_missing():
+        pytest.skip(f"cannot build: {tools_missing()}")
+    return _build(SEED, tmp_path_factory.mktemp("seed") / "show")
+
+
+@pytest.fixture(scope="session")
+def field_notes_episode(tmp_path_factory, isolated_cache):
+    """tests/fixtures/field-notes.md (front matter, headings, quotes, code) built once."""
+    if tools_missing():
+        pytest.skip(f"cannot build: {tools_missing()}")
+    return _build(FIELD_NOTES, tmp_path_factory.mktemp("field-notes") / "show")

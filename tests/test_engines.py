@@ -1,0 +1,194 @@
+"""The engine registry and every registered engine, with a table that must cover them all.
+
+Like mutagen's test_all_tested: adding an engine to the registry (or
+installing a plugin) without a row in ENGINE_CASES fails the suite.
+"""
+from __future__ import annotations
+
+import os
+import sys
+import types
+from importlib.metadata import EntryPoint, entry_points
+
+import numpy as np
+import pytest
+
+import audiobook.engines as engines
+from audiobook.engines import (
+    DEFAULT_ENGINES, ENTRY_POINT_GROUP, Engine, Voice, engine_class, engine_targets, load_engine,
+)
+from audiobook.errors import EngineError
+from audiobook.speak import clip_problem
+from conftest import ROOT, cli_env, run_cli
+
+# engine name -> a voice it must list, a language it must resolve, a text it must say
+ENGINE_CASES = {
+    "pyttsx3": {"voice": "gmw/en-us", "language": "en-us", "text": "Testing one two three, the engine speaks."},
+}
+ATTEMPTS = 3  # pyttsx3's espeak driver sometimes writes nothing; speak.py retries as often
+
+
+def test_every_registered_engine_has_a_case():
+    assert set(engine_targets()) <= set(ENGINE_CASES), "add a row to ENGINE_CASES for each new engine"
+
+
+def test_the_builtin_engine_is_registered():
+    assert engine_targets()["pyttsx3"] == "audiobook.engines.pyttsx3_engine:Pyttsx3Engine"
+    assert DEFAULT_ENGINES["pyttsx3"] == engine_targets()["pyttsx3"]
+
+
+def test_the_builtin_engine_is_also_an_entry_point():
+    found = {entry.name: entry.value for entry in entry_points(group=ENTRY_POINT_GROUP)}
+    if not found:
+        pytest.skip("audiobook's package metadata is not installed here (no entry points to read)")
+    assert found["pyttsx3"] == DEFAULT_ENGINES["pyttsx3"]
+
+
+def test_an_unknown_engine_is_an_error_listing_the_installed_ones():
+    with pytest.raises(EngineError, match=r"unknown engine 'no-such'.*pyttsx3"):
+        engine_class("no-such")
+    with pytest.raises(EngineError):
+        load_engine("no-such")
+
+
+# --- a third-party engine, found through the entry point group ---------------------------------
+
+class ChimeEngine(Engine):
+    name = "chime"
+
+    def version(self):
+        return "chime 1.0"
+
+    def voices(self):
+        return [Voice("bell", "Bell", "en-gb", "plugin")]
+
+    def default_voice(self, language):
+        return "bell"
+
+    def synthesize(self, text, voice, rate):
+        seconds = len(text.split()) * 60 / rate
+        t = np.arange(int(seconds * 16000)) / 16000
+        return np.round(8000 * np.sin(2 * np.pi * 660 * t)).astype(np.int16), 16000
+
+
+class BrokenEngine(ChimeEngine):
+    name = "broken"
+
+    @classmethod
+    def unavailable_reason(cls):
+        return "the chime library is not installed (pip install chime)"
+
+
+@pytest.fixture
+def plugin(monkeypatch):
+    module = types.ModuleType("audiobook_chime_plugin")
+    module.ChimeEngine, module.BrokenEngine = ChimeEngine, BrokenEngine
+    monkeypatch.setitem(sys.modules, module.__name__, module)
+    plugins = [
+        EntryPoint("chime", f"{module.__name__}:ChimeEngine", ENTRY_POINT_GROUP),
+        EntryPoint("broken", f"{module.__name__}:BrokenEngine", ENTRY_POINT_GROUP),
+        EntryPoint("missing", "audiobook_no_such_module:Engine", ENTRY_POINT_GROUP),
+        # a plugin may not take over a built-in name
+        EntryPoint("pyttsx3", f"{module.__name__}:ChimeEngine", ENTRY_POINT_GROUP),
+    ]
+
+    def fake_entry_points(*, group=None, **kwargs):
+        return [entry for entry in plugins if entry.group == group]
+
+    monkeypatch.setattr(engines, "entry_points", fake_entry_points)
+    return module
+
+
+def test_a_plugin_engine_is_found_through_its_entry_point(plugin):
+    targets = engine_targets()
+    assert list(targets)[0] == "pyttsx3"  # built-ins first
+    assert targets["pyttsx3"] == DEFAULT_ENGINES["pyttsx3"]
+    assert engine_class("chime") is ChimeEngine
+    engine = load_engine("chime")
+    assert engine.resolve_voice("en-gb", None) == "bell"
+
+
+def test_an_unusable_plugin_says_why(plugin):
+    with pytest.raises(EngineError, match="pip install chime"):
+        load_engine("broken")
+
+
+def test_a_plugin_that_cannot_be_imported_is_an_engine_error(plugin):
+    with pytest.raises(EngineError, match="missing"):
+        engine_class("missing")
+
+
+# --- every registered engine ------------------------------------------------------------------
+
+@pytest.fixture(scope="module", params=sorted(ENGINE_CASES))
+def engine_case(request):
+    name = request.param
+    reason = engine_class(name).unavailable_reason()
+    if reason:
+        pytest.skip(f"{name} cannot run here: {reason}")
+    return load_engine(name), ENGINE_CASES[name]
+
+
+def test_engine_lists_its_voices(engine_case):
+    engine, case = engine_case
+    voices = engine.voices()
+    assert all(isinstance(voice, Voice) for voice in voices)
+    assert case["voice"] in {voice.id for voice in voices}
+    assert engine.version().strip()
+
+
+def test_resolve_voice_by_id_name_and_language(engine_case):
+    engine, case = engine_case
+    voices = {voice.id: voice for voice in engine.voices()}
+    assert engine.resolve_voice(case["voice"], None) == case["voice"]
+    assert engine.resolve_voice(case["voice"].upper(), None) == case["voice"]
+    named = voices[case["voice"]]
+    assert engine.resolve_voice(named.name, None) in {v.id for v in voices.values() if v.name == named.name}
+    by_language = engine.resolve_voice(case["language"], None)
+    assert voices[by_language].language.lower() == case["language"]
+    assert engine.resolve_voice(None, case["language"]) in voices  # the default for a language
+
+
+def test_resolve_an_unknown_voice_is_an_error(engine_case):
+    engine, _ = engine_case
+    with pytest.raises(EngineError, match="audiobook voices"):
+        engine.resolve_voice("zz-no-such-voice", None)
+
+
+def test_engine_speaks_its_text(engine_case):
+    engine, case = engine_case
+    problems = []
+    for _ in range(ATTEMPTS):
+        pcm, sample_rate = engine.synthesize(case["text"], case["voice"], 175)
+        assert pcm.dtype == np.int16 and pcm.ndim == 1
+        assert 8000 <= sample_rate <= 48000
+        problem = clip_problem(pcm, sample_rate, case["text"], 175)
+        if problem is None:
+            break
+        problems.append(problem)
+    else:
+        pytest.fail(f"{ATTEMPTS} bad clips: {problems}")
+
+
+def test_a_faster_rate_gives_shorter_audio(engine_case):
+    engine, case = engine_case
+    lengths = {}
+    for rate in (120, 300):
+        for _ in range(ATTEMPTS):
+            pcm, sample_rate = engine.synthesize(case["text"], case["voice"], rate)
+            if clip_problem(pcm, sample_rate, case["text"], rate) is None:
+                lengths[rate] = pcm.size / sample_rate
+                break
+    assert lengths[300] < 0.8 * lengths[120], lengths
+
+
+def test_an_installed_plugin_distribution_is_listed_by_the_cli(mute_plugin, tmp_path):
+    """No monkeypatching: a dist-info on the path, read by importlib.metadata in a fresh process."""
+    env = cli_env(PYTHONPATH=os.pathsep.join([str(ROOT), str(mute_plugin)]))
+    result = run_cli("voices", "--engine", "mute", cwd=tmp_path, env=env)
+    assert result.returncode == 0, result.stderr
+    assert result.stdout == "mute\thush\ten-us\tHush\tmute-plugin\n"
+    everything = run_cli("voices", "--language", "en-us", cwd=tmp_path, env=env)
+    engines_listed = {line.split("\t")[0] for line in everything.stdout.splitlines()}
+    expected = {"mute", "pyttsx3"} if engine_class("pyttsx3").available() else {"mute"}
+    assert engines_listed >= expected

@@ -1,0 +1,330 @@
+"""speak: untrusted clips checked and retried, a content-addressed cache, a worker pool.
+
+Fake engines (real subclasses of audiobook.engines.Engine) make the failure
+modes of pyttsx3 happen on demand; clips are read back with soundfile. The
+worker-pool test uses the real pyttsx3 engine, in a fresh process.
+"""
+from __future__ import annotations
+
+import json
+import subprocess
+import sys
+import textwrap
+import wave
+
+import numpy as np
+import pytest
+import soundfile
+
+from audiobook import cache as cache_module
+from audiobook.cache import ClipCache
+from audiobook.engines import Engine, Voice
+from audiobook.errors import EngineError
+from audiobook.models import BODY, Metadata, Script, Segment
+from audiobook.speak import clip_problem
+from audiobook.speak import speak as _speak
+from conftest import ROOT, cli_env, requires_pipeline
+
+ENGINE_RATE = 22050  # fakes answer at espeak-ng's rate, so every clip is resampled
+RATE = 175
+VOICE = "tone"
+ONE_LSB = 1 / 32768  # the peak is measured before the clip is rounded to 16 bits
+
+TEXTS = [
+    "A first short sentence to speak.",
+    "The second one is a little longer than the first one was.",
+    "Third.",
+    "And a fourth to close the paragraph.",
+]
+
+
+def tone(seconds: float, sample_rate: int = ENGINE_RATE, level: float = 0.3) -> np.ndarray:
+    t = np.arange(int(round(seconds * sample_rate))) / sample_rate
+    return np.round(level * 32767 * np.sin(2 * np.pi * 220 * t)).astype(np.int16)
+
+
+def seconds_for(text: str, rate: int = RATE) -> float:
+    return len(text.split()) * 60.0 / rate
+
+
+class ToneEngine(Engine):
+    """Says every text as a 220 Hz tone exactly as long as its words need."""
+
+    name = "tone"
+
+    def __init__(self) -> None:
+        self.calls: list[str] = []
+
+    def version(self) -> str:
+        return "tone 1"
+
+    def voices(self) -> list[Voice]:
+        return [Voice(VOICE, "Tone", "en-us", "tests")]
+
+    def default_voice(self, language):
+        return VOICE
+
+    def answer(self, text: str, rate: int) -> np.ndarray:
+        return tone(seconds_for(text, rate))
+
+    def synthesize(self, text, voice, rate):
+        self.calls.append(text)
+        return self.answer(text, rate), ENGINE_RATE
+
+
+class FirstCallEmpty(ToneEngine):
+    """pyttsx3's espeak driver, first call after init: no file at all."""
+
+    def answer(self, text, rate):
+        return np.zeros(0, np.int16) if len(self.calls) == 1 else super().answer(text, rate)
+
+
+class AlwaysEmpty(ToneEngine):
+    def answer(self, text, rate):
+        return np.zeros(0, np.int16)
+
+
+class AlwaysTruncated(ToneEngine):
+    def answer(self, text, rate):
+        return tone(0.05)
+
+
+class TruncatedOnce(ToneEngine):
+    def answer(self, text, rate):
+        return tone(0.05) if len(self.calls) == 1 else super().answer(text, rate)
+
+
+def script_of(*texts: str) -> Script:
+    segments = [Segment(index=i, chapter=0, kind=BODY, display=text, speech=text, pause_after=0.35)
+                for i, text in enumerate(texts)]
+    return Script(Metadata(title="Test"), ["Chapter"], segments)
+
+
+def speak(script, engine, voice, rate, cache, **options):
+    """speak() returning the Speech with its clips as a list, whatever shape it hands them in."""
+    result = _speak(script, engine, voice, rate, cache, **options)
+    speech, clips = result if isinstance(result, tuple) else (result, result.clips)
+    speech.clips = list(clips)
+    return speech
+
+
+@pytest.fixture
+def cache(tmp_path):
+    return ClipCache(tmp_path / "clips")
+
+
+# --- clips -----------------------------------------------------------------------------
+
+def test_clips_are_44_1_khz_mono_16_bit_wavs_as_long_as_their_words(cache):
+    engine = ToneEngine()
+    progress = []
+    speech = speak(script_of(*TEXTS), engine, VOICE, RATE, cache, progress=lambda *p: progress.append(p))
+    assert (speech.synthesized, speech.cached) == (len(TEXTS), 0)
+    assert (speech.voice, speech.rate) == (VOICE, RATE)
+    assert progress[0] == (0, len(TEXTS)) and progress[-1] == (len(TEXTS), len(TEXTS))
+    for clip, text in zip(speech.clips, TEXTS):
+        info = soundfile.info(str(clip.path))
+        assert (info.samplerate, info.channels, info.subtype) == (44100, 1, "PCM_16")
+        assert info.frames == clip.samples
+        assert clip.samples / 44100 == pytest.approx(seconds_for(text), abs=0.05)
+        audio, _ = soundfile.read(str(clip.path))
+        assert audio.max() > 0.2, "the tone was lost"
+        assert np.abs(audio).max() - ONE_LSB <= clip.peak <= np.abs(audio).max() * 1.06  # a true peak
+        assert not clip.cached
+
+
+def test_a_clip_that_comes_back_empty_is_synthesized_again(cache):
+    engine = FirstCallEmpty()
+    speech = speak(script_of(TEXTS[0]), engine, VOICE, RATE, cache)
+    assert engine.calls == [TEXTS[0], TEXTS[0]]
+    assert speech.synthesized == 1
+    assert soundfile.info(str(speech.clips[0].path)).frames > 0.5 * 44100 * seconds_for(TEXTS[0])
+
+
+def test_an_engine_that_never_speaks_is_an_error_naming_the_text(cache):
+    with pytest.raises(EngineError, match="no audio") as error:
+        speak(script_of(TEXTS[1]), AlwaysEmpty(), VOICE, RATE, cache)
+    assert TEXTS[1][:40] in str(error.value)
+    assert not list(cache.root.rglob("*.wav")) if cache.root.exists() else True
+
+
+def test_truncated_audio_is_detected_and_retried(cache):
+    engine = TruncatedOnce()
+    speech = speak(script_of(TEXTS[1]), engine, VOICE, RATE, cache)
+    assert len(engine.calls) == 2
+    assert speech.clips[0].samples / 44100 == pytest.approx(seconds_for(TEXTS[1]), abs=0.05)
+
+
+def test_audio_that_stays_truncated_is_an_error(cache):
+    with pytest.raises(EngineError, match="truncated") as error:
+        speak(script_of(TEXTS[1]), AlwaysTruncated(), VOICE, RATE, cache)
+    assert TEXTS[1][:40] in str(error.value)
+
+
+SIXTEEN_WORDS = " ".join(["word"] * 16)  # 16 words at 160 wpm: 6 s expected
+CLIP_PROBLEMS = {
+    "good": (tone(6.0), None),
+    "a little fast": (tone(3.0), None),
+    "empty": (np.zeros(0, np.int16), "no audio"),
+    "digital silence": (np.zeros(ENGINE_RATE * 6, np.int16), "silence"),
+    "quiet hiss": (tone(6.0, level=0.005), "silence"),
+    "truncated": (tone(0.5), "truncated"),
+    "runaway": (tone(30.0), "runaway"),
+}
+
+
+@pytest.mark.parametrize("case", list(CLIP_PROBLEMS))
+def test_clip_problem(case):
+    pcm, expected = CLIP_PROBLEMS[case]
+    problem = clip_problem(pcm, ENGINE_RATE, SIXTEEN_WORDS, 160)
+    if expected is None:
+        assert problem is None
+    else:
+        assert problem and expected in problem
+
+
+# --- the cache -----------------------------------------------------------------------------
+
+def _stat(path):
+    info = path.stat()
+    return info.st_ino, info.st_mtime_ns, info.st_size
+
+
+def test_a_second_speak_synthesizes_nothing_and_reuses_the_clip_files(cache):
+    first = speak(script_of(*TEXTS), ToneEngine(), VOICE, RATE, cache)
+    files = {clip.path: _stat(clip.path) for clip in first.clips}
+    engine = ToneEngine()
+    second = speak(script_of(*TEXTS), engine, VOICE, RATE, cache)
+    assert engine.calls == []
+    assert (second.synthesized, second.cached) == (0, len(TEXTS))
+    assert [clip.path for clip in second.clips] == [clip.path for clip in first.clips]
+    assert [(c.samples, c.peak) for c in second.clips] == [(c.samples, c.peak) for c in first.clips]
+    assert all(clip.cached for clip in second.clips)
+    assert {path: _stat(path) for path in files} == files, "cached clip files were rewritten"
+
+
+def test_editing_one_segment_resynthesizes_only_that_segment(cache):
+    first = speak(script_of(*TEXTS), ToneEngine(), VOICE, RATE, cache)
+    edited = list(TEXTS)
+    edited[2] = "Third, now with more words."
+    engine = ToneEngine()
+    second = speak(script_of(*edited), engine, VOICE, RATE, cache)
+    assert engine.calls == [edited[2]]
+    assert (second.synthesized, second.cached) == (1, len(TEXTS) - 1)
+    for index, (old, new) in enumerate(zip(first.clips, second.clips)):
+        assert (old.path == new.path) == (index != 2)
+        assert new.cached == (index != 2)
+
+
+@pytest.mark.parametrize("change", ["voice", "rate", "engine version"])
+def test_the_cache_key_covers_what_changes_the_sound(cache, change):
+    speak(script_of(TEXTS[0]), ToneEngine(), VOICE, RATE, cache)
+
+    class NewVersion(ToneEngine):
+        def version(self):
+            return "tone 2"
+
+    engine = NewVersion() if change == "engine version" else ToneEngine()
+    voice = "other" if change == "voice" else VOICE
+    rate = RATE + 20 if change == "rate" else RATE
+    assert speak(script_of(TEXTS[0]), engine, voice, rate, cache).synthesized == 1
+    assert engine.calls == [TEXTS[0]]
+
+
+def test_repeated_text_is_synthesized_once(cache):
+    engine = ToneEngine()
+    speech = speak(script_of(TEXTS[0], TEXTS[1], TEXTS[0]), engine, VOICE, RATE, cache)
+    assert engine.calls == [TEXTS[0], TEXTS[1]]
+    assert (speech.synthesized, speech.cached) == (2, 1)
+    assert speech.clips[0].path == speech.clips[2].path
+    assert [clip.cached for clip in speech.clips] == [False, False, True]
+
+
+def test_cache_writes_leave_no_temporary_files(cache):
+    speak(script_of(*TEXTS), ToneEngine(), VOICE, RATE, cache)
+    names = [path.name for path in cache.root.rglob("*") if path.is_file()]
+    assert len(names) == 2 * len(TEXTS)  # a WAV and its JSON sidecar per clip
+    assert not [name for name in names if name.endswith(".part") or name.startswith(".")]
+
+
+def test_a_write_that_fails_halfway_leaves_no_entry_and_no_part_file(cache, monkeypatch):
+    real_open = wave.open
+
+    def disk_full(path, mode=None):
+        out = real_open(path, mode)
+        if "w" in (mode or ""):
+            def write(data):
+                out.writeframesraw(bytes(data)[:1000])
+                raise OSError(28, "No space left on device")
+            out.writeframes = write
+        return out
+
+    monkeypatch.setattr(cache_module.wave, "open", disk_full)
+    with pytest.raises(OSError):
+        speak(script_of(TEXTS[0]), ToneEngine(), VOICE, RATE, cache)
+    monkeypatch.undo()
+    assert not [p for p in cache.root.rglob("*") if p.is_file()], "a half-written clip was left behind"
+    engine = ToneEngine()
+    assert speak(script_of(TEXTS[0]), engine, VOICE, RATE, cache).synthesized == 1
+
+
+@pytest.mark.parametrize("damage", ["sidecar missing", "sidecar corrupt", "wav missing"])
+def test_a_damaged_cache_entry_counts_as_absent(cache, damage):
+    clip = speak(script_of(TEXTS[0]), ToneEngine(), VOICE, RATE, cache).clips[0]
+    sidecar = clip.path.with_suffix(".json")
+    if damage == "sidecar missing":
+        sidecar.unlink()
+    elif damage == "sidecar corrupt":
+        sidecar.write_text('{"samples": 12', encoding="utf-8")
+    else:
+        clip.path.unlink()
+    engine = ToneEngine()
+    again = speak(script_of(TEXTS[0]), engine, VOICE, RATE, cache)
+    assert engine.calls == [TEXTS[0]]
+    assert soundfile.info(str(again.clips[0].path)).frames == again.clips[0].samples
+
+
+# --- the worker pool, with the real engine --------------------------------------------------------
+
+POOL_SCRIPT = textwrap.dedent("""
+    import json, sys
+    from pathlib import Path
+    from audiobook.cache import ClipCache
+    from audiobook.engines import load_engine
+    from audiobook.models import BODY, Metadata, Script, Segment
+    from audiobook.speak import speak, worker_pool
+
+    texts = json.loads(sys.argv[2])
+    cache = ClipCache(Path(sys.argv[1]))
+    script = Script(Metadata(title="Pool"), ["Chapter"],
+                    [Segment(i, 0, BODY, t, t, pause_after=0.35) for i, t in enumerate(texts)])
+    # the pool first: its workers are forked, and must be forked before this process loads espeak-ng
+    with worker_pool("pyttsx3", 2, cache) as pool:
+        engine = load_engine("pyttsx3")
+        speech, clips = speak(script, engine, engine.default_voice("en"), 175, cache, pool=pool)
+    print(json.dumps({"synthesized": speech.synthesized, "voice": speech.voice,
+                      "clips": [[str(c.path), c.samples, c.peak] for c in clips]}))
+""")
+
+
+@requires_pipeline
+def test_a_pool_of_two_workers_makes_valid_clips_with_pyttsx3(tmp_path):
+    texts = ["The pool starts two workers.", "Each loads the engine once.",
+             "Clips come back in any order.", "The cache holds them all."]
+    result = subprocess.run([sys.executable, "-c", POOL_SCRIPT, str(tmp_path / "clips"), json.dumps(texts)],
+                            cwd=ROOT, capture_output=True, text=True, timeout=120,
+                            env=cli_env())
+    assert result.returncode == 0, result.stderr
+    report = json.loads(result.stdout.strip().splitlines()[-1])
+    assert report["synthesized"] == len(texts)
+    assert report["voice"] == "gmw/en-us"
+    assert len({path for path, _, _ in report["clips"]}) == len(texts)
+    for (path, samples, peak), text in zip(report["clips"], texts):
+        audio, sample_rate = soundfile.read(path)
+        assert sample_rate == 44100 and audio.ndim == 1
+        assert len(audio) == samples
+        seconds = samples / 44100
+        assert 0.3 * seconds_for(text) <= seconds <= 3 * seconds_for(text) + 1.0, (text, seconds)
+        assert np.abs(audio).max() > 0.05, f"silent clip for {text!r}"
+        assert np.abs(audio).max() <= peak + ONE_LSB
+    assert not list((tmp_path / "clips").rglob("*.part"))
