@@ -51,7 +51,8 @@ def clip_problem(pcm: np.ndarray, sample_rate: int, text: str, rate: int) -> str
     if np.abs(pcm).max() < SILENT_PEAK * 32768:
         return "silence"
     seconds = pcm.size / sample_rate
-    expected = max(len(text.split()), 1) * 60.0 / rate
+    # Long tokens (URLs, a run of letters) take longer than their word count says.
+    expected = max(len(text.split()), len(text) / 8, 1) * 60.0 / rate
     if seconds < 0.3 * expected - 0.2:
         return f"{seconds:.2f} s of audio for ~{expected:.1f} s of words (truncated)"
     if seconds > 3.0 * expected + 3.0:
