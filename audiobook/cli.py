@@ -32,7 +32,7 @@ def _clock(seconds: float) -> str:
 
 
 class _ProgressBar:
-    """A tqdm bar on stderr, opened when the number of clips to make is known.
+    """A tqdm bar on stderr counting segments spoken and encoded.
 
     When stderr is not a terminal (a log, CI) a bar would only fill it with
     carriage returns, so there is none; the summary line still follows."""
@@ -46,7 +46,7 @@ class _ProgressBar:
         if self.bar is None:
             from tqdm import tqdm
 
-            self.bar = tqdm(total=total, desc=self.label, unit="clip", file=sys.stderr,
+            self.bar = tqdm(total=total, desc=self.label, unit="segment", file=sys.stderr,
                             leave=False, dynamic_ncols=True)
         self.bar.update(done - self.bar.n)
 
@@ -114,7 +114,7 @@ def _build_all(essays, show, flags, pool, force, quiet, verbose):
         if verbose:
             for line in plan_essay(essay, show, flags).settings.describe():
                 click.echo(f"  {line}", err=True)
-        bar = _ProgressBar(f"Synthesizing {essay.name}", enabled=not quiet)
+        bar = _ProgressBar(f"Rendering {essay.name}", enabled=not quiet)
         try:
             episode = build_episode(essay, show, flags, progress=bar, pool=pool,
                                     last=number == len(essays), force=force)

@@ -108,10 +108,12 @@ def write_silence(sink: BinaryIO, samples: int) -> None:
         samples -= count
 
 
-def write_program(script: Script, clips: Iterable[Clip], gain_of: GainOf, sink: BinaryIO) -> tuple[list[Clip], list[float]]:
+def write_program(script: Script, clips: Iterable[Clip], gain_of: GainOf, sink: BinaryIO,
+                  progress: Callable[[int, int], None] | None = None) -> tuple[list[Clip], list[float]]:
     """Stream the program as 32-bit float little-endian mono PCM, in the layout
     ``plan_timeline`` describes; return the clips and the gains used."""
     written, gains = [], []
+    report = progress or (lambda done, total: None)
     write_silence(sink, _samples(LEAD_IN))
     for segment, clip in zip(script.segments, clips):
         gain = gain_of(segment.index, clip)
@@ -119,5 +121,6 @@ def write_program(script: Script, clips: Iterable[Clip], gain_of: GainOf, sink: 
         write_silence(sink, _samples(segment.pause_after))
         written.append(clip)
         gains.append(gain)
+        report(len(written), len(script.segments))
     write_silence(sink, _samples(TAIL))
     return written, gains

@@ -228,9 +228,9 @@ def build_episode(essay: Path, show: Path, flags: dict, progress: Progress | Non
     build_key = _build_key(planned, engine, voice, cover)
     if not force and (episode := _unchanged(mp3, sidecars, build_key, planned)):
         return episode
-    speech = Speech(planned.script, engine, voice, settings["rate"], ClipCache(), pool, progress)
+    speech = Speech(planned.script, engine, voice, settings["rate"], ClipCache(), pool)
     with atomic_path(mp3) as partial:
-        mixed = _encode(planned.script, speech, partial, settings["bitrate"])
+        mixed = _encode(planned.script, speech, partial, settings["bitrate"], progress)
         if pool is not None and last:
             pool.shutdown()
         tag_episode(
@@ -266,13 +266,14 @@ def build_episode(essay: Path, show: Path, flags: dict, progress: Progress | Non
     )
 
 
-def _encode(script: Script, speech: Speech, target: Path, bitrate: int) -> Mix:
+def _encode(script: Script, speech: Speech, target: Path, bitrate: int, progress: Progress | None) -> Mix:
     """Encode while synthesis runs; write once more in the rare case levelling
-    missed the loudness target by more than the tolerance."""
+    missed the loudness target by more than the tolerance. Progress counts the
+    segments that reached the encoder, so it covers synthesis and encoding."""
     streamed = {}
 
     def first_pass(sink):
-        streamed["clips"], streamed["gains"] = write_program(script, speech, levelled_gain, sink)
+        streamed["clips"], streamed["gains"] = write_program(script, speech, levelled_gain, sink, progress)
 
     encode_mp3(first_pass, target, sample_rate=SAMPLE_RATE, bitrate=bitrate)
     clips, gains = streamed["clips"], streamed["gains"]
