@@ -100,12 +100,32 @@ def true_peak(signal: np.ndarray) -> float:
     return float(_oversampled(signal).max())
 
 
+def _window_minimum(values: np.ndarray, radius: int) -> np.ndarray:
+    """For each sample, a minimum over a window that covers at least ``radius``
+    samples on both sides: minima of blocks of ``radius`` samples, then of
+    each block and its two neighbours (numpy only; scipy.ndimage would cost
+    every worker 24 MB)."""
+    count = -(-values.size // radius)
+    padded = np.pad(values, (0, count * radius - values.size), mode="edge")
+    blocks = padded.reshape(count, radius).min(axis=1)
+    around = np.minimum(blocks, np.minimum(np.r_[blocks[:1], blocks[:-1]], np.r_[blocks[1:], blocks[-1:]]))
+    return np.repeat(around, radius)[: values.size]
+
+
+def _moving_average(values: np.ndarray, radius: int) -> np.ndarray:
+    padded = np.pad(values, radius, mode="edge")
+    sums = np.concatenate([[0.0], np.cumsum(padded, dtype=np.float64)])
+    width = 2 * radius + 1
+    return (sums[width:] - sums[:-width]) / width
+
+
 def limit_peaks(signal: np.ndarray, ceiling: float) -> np.ndarray:
     """A look-ahead limiter: keep the true peak of ``signal`` under ``ceiling``.
 
     The gain needed at each sample is spread over a window on both sides (a
-    minimum filter, then a moving average of the same width, which can only
-    lower it further), so the gain changes over ~20 ms and never too late.
+    minimum, then a moving average no wider than that minimum's window, which
+    can only lower it further), so the gain changes over ~20 ms and never
+    too late.
     """
     oversampled = _oversampled(signal)
     oversampled = np.pad(oversampled, (0, max(signal.size * TRUE_PEAK_OVERSAMPLING - oversampled.size, 0)))
@@ -113,10 +133,7 @@ def limit_peaks(signal: np.ndarray, ceiling: float) -> np.ndarray:
     needed = np.minimum(1.0, ceiling / np.maximum(peaks, 1e-12))
     if needed.min() >= 1.0:
         return signal
-    from scipy.ndimage import minimum_filter1d, uniform_filter1d
-
-    width = 2 * LIMITER_WINDOW + 1
-    gain = uniform_filter1d(minimum_filter1d(needed, width, mode="nearest"), width, mode="nearest")
+    gain = _moving_average(_window_minimum(needed, LIMITER_WINDOW), LIMITER_WINDOW)
     return (signal * gain).astype(signal.dtype)
 
 
