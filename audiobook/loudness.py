@@ -72,7 +72,7 @@ def k_weighting_response(sample_rate: int = SAMPLE_RATE, length: int = FILTER_TA
     return np.array(response)
 
 
-@functools.lru_cache(maxsize=64)
+@functools.lru_cache(maxsize=2)  # a few MB each; clips of similar length share one
 def _response_spectrum(fft_size: int, sample_rate: int) -> np.ndarray:
     return np.fft.rfft(k_weighting_response(sample_rate).astype(np.float32), fft_size)
 
@@ -116,7 +116,7 @@ def _moving_average(values: np.ndarray, radius: int) -> np.ndarray:
     padded = np.pad(values, radius, mode="edge")
     sums = np.concatenate([[0.0], np.cumsum(padded, dtype=np.float64)])
     width = 2 * radius + 1
-    return (sums[width:] - sums[:-width]) / width
+    return ((sums[width:] - sums[:-width]) / width).astype(values.dtype)
 
 
 def limit_peaks(signal: np.ndarray, ceiling: float) -> np.ndarray:
@@ -130,7 +130,7 @@ def limit_peaks(signal: np.ndarray, ceiling: float) -> np.ndarray:
     oversampled = _oversampled(signal)
     oversampled = np.pad(oversampled, (0, max(signal.size * TRUE_PEAK_OVERSAMPLING - oversampled.size, 0)))
     peaks = oversampled[: signal.size * TRUE_PEAK_OVERSAMPLING].reshape(-1, TRUE_PEAK_OVERSAMPLING).max(axis=1)
-    needed = np.minimum(1.0, ceiling / np.maximum(peaks, 1e-12))
+    needed = np.minimum(np.float32(1.0), np.float32(ceiling) / np.maximum(peaks, np.float32(1e-12)))
     if needed.min() >= 1.0:
         return signal
     gain = _moving_average(_window_minimum(needed, LIMITER_WINDOW), LIMITER_WINDOW)

@@ -47,16 +47,20 @@ class Job:
 class Measurement:
     seconds: float
     peak_rss_mb: float
+    peak_pss_mb: float  # RSS counts pages shared by the processes once per process; PSS splits them
 
 
-def rss_kb(pid: int) -> int:
+def memory_kb(pid: int) -> tuple[int, int]:
+    """(RSS, PSS) of one process, from /proc/PID/smaps_rollup."""
+    values = {}
     try:
-        for line in Path(f"/proc/{pid}/status").read_text().splitlines():
-            if line.startswith("VmRSS:"):
-                return int(line.split()[1])
+        for line in Path(f"/proc/{pid}/smaps_rollup").read_text().splitlines():
+            name, _, rest = line.partition(":")
+            if name in ("Rss", "Pss"):
+                values[name] = int(rest.split()[0])
     except (OSError, ValueError):
         pass  # the process ended between listing and reading
-    return 0  # gone, or a zombie (no VmRSS line)
+    return values.get("Rss", 0), values.get("Pss", 0)
 
 
 def children(pid: int) -> list[int]:
@@ -69,17 +73,19 @@ def children(pid: int) -> list[int]:
     return kids
 
 
-def tree_rss_mb(root_pid: int) -> float:
-    """Sum of VmRSS over a process and all its descendants, in MB."""
-    total_kb, todo, seen = 0, [root_pid], set()
+def tree_memory_mb(root_pid: int) -> tuple[float, float]:
+    """Sums of RSS and of PSS over a process and all its descendants, in MB."""
+    rss_kb = pss_kb = 0
+    todo, seen = [root_pid], set()
     while todo:
         pid = todo.pop()
         if pid in seen:
             continue
         seen.add(pid)
-        total_kb += rss_kb(pid)
+        rss, pss = memory_kb(pid)
+        rss_kb, pss_kb = rss_kb + rss, pss_kb + pss
         todo += children(pid)
-    return total_kb / 1024
+    return rss_kb / 1024, pss_kb / 1024
 
 
 def run_command(argv: list[str], env: dict[str, str]) -> Measurement:
@@ -87,12 +93,13 @@ def run_command(argv: list[str], env: dict[str, str]) -> Measurement:
     start = time.perf_counter()
     proc = subprocess.Popen(argv, env={**os.environ, **env}, stdin=subprocess.DEVNULL,
                             stdout=subprocess.PIPE, stderr=subprocess.PIPE)
-    peak = [0.0]
+    peak = [0.0, 0.0]
     done = threading.Event()
 
     def sample() -> None:
         while not done.is_set():
-            peak[0] = max(peak[0], tree_rss_mb(proc.pid))
+            rss, pss = tree_memory_mb(proc.pid)
+            peak[0], peak[1] = max(peak[0], rss), max(peak[1], pss)
             done.wait(SAMPLE_EVERY_S)
 
     sampler = threading.Thread(target=sample, daemon=True)
@@ -104,12 +111,13 @@ def run_command(argv: list[str], env: dict[str, str]) -> Measurement:
     if proc.returncode != 0:
         tail = (err or out).decode(errors="replace").strip().splitlines()[-15:]
         raise CommandFailed(f"exit {proc.returncode}: {' '.join(argv)}\n" + "\n".join(tail))
-    return Measurement(seconds, peak[0])
+    return Measurement(seconds, peak[0], peak[1])
 
 
 def run_job(job: Job) -> Measurement:
     runs = [run_command(argv, job.env) for argv in job.commands]
-    return Measurement(sum(r.seconds for r in runs), max(r.peak_rss_mb for r in runs))
+    return Measurement(sum(r.seconds for r in runs), max(r.peak_rss_mb for r in runs),
+                       max(r.peak_pss_mb for r in runs))
 
 
 def best_of(repeat: int, make_job) -> Measurement:
@@ -165,6 +173,7 @@ class Row:
     case: str
     seconds: float
     peak_rss_mb: float
+    peak_pss_mb: float
     ratio: float | None = None
     ratio_to: str = ""
     target: str = ""
@@ -177,7 +186,7 @@ def run_cases(repeat: int, skip_memory: bool, scratch: Scratch) -> list[Row]:
 
     step(f"baseline: espeak-ng + ffmpeg, best of {repeat}")
     base = best_of(repeat, lambda: baseline_job(scratch))
-    rows = [Row("baseline: espeak-ng + ffmpeg", base.seconds, base.peak_rss_mb)]
+    rows = [Row("baseline: espeak-ng + ffmpeg", base.seconds, base.peak_rss_mb, base.peak_pss_mb)]
 
     step(f"cold build, empty cache, best of {repeat}")
     cold_jobs: list[Job] = []
@@ -188,18 +197,18 @@ def run_cases(repeat: int, skip_memory: bool, scratch: Scratch) -> list[Row]:
 
     cold = best_of(repeat, cold_job)
     ratio = cold.seconds / base.seconds
-    rows.append(Row("cold build", cold.seconds, cold.peak_rss_mb, ratio, "baseline",
+    rows.append(Row("cold build", cold.seconds, cold.peak_rss_mb, cold.peak_pss_mb, ratio, "baseline",
                     f"<= {COLD_RATIO_TARGET:g}x baseline", ratio <= COLD_RATIO_TARGET))
 
     step(f"no-op rebuild, warm cache, best of {repeat}")
     warm = best_of(repeat, lambda: cold_jobs[-1])  # same show and cache as the last cold build
-    rows.append(Row("no-op rebuild (warm cache)", warm.seconds, warm.peak_rss_mb,
+    rows.append(Row("no-op rebuild (warm cache)", warm.seconds, warm.peak_rss_mb, warm.peak_pss_mb,
                     warm.seconds / cold.seconds, "cold build"))
 
     if not skip_memory:
         step(f"{MEMORY_ESSAY_COPIES}x essay, cold cache, peak RSS of the process tree")
         big = run_job(cold_build_job(scratch, repeated_essay(scratch, MEMORY_ESSAY_COPIES)))
-        rows.append(Row(f"{MEMORY_ESSAY_COPIES}x essay cold build", big.seconds, big.peak_rss_mb,
+        rows.append(Row(f"{MEMORY_ESSAY_COPIES}x essay cold build", big.seconds, big.peak_rss_mb, big.peak_pss_mb,
                         big.seconds / cold.seconds, "cold build",
                         f"peak RSS <= {PEAK_RSS_TARGET_MB:g} MB",
                         big.peak_rss_mb <= PEAK_RSS_TARGET_MB))
@@ -213,12 +222,13 @@ def verdict(row: Row) -> str:
 
 
 def table(rows: list[Row]) -> str:
-    header = ["case", "seconds", "ratio", "peak RSS MB", "target", "result"]
+    header = ["case", "seconds", "ratio", "peak RSS MB", "peak PSS MB", "target", "result"]
     cells = [header] + [[
         r.case,
         f"{r.seconds:.2f}",
         f"{r.ratio:.2f}x {r.ratio_to}" if r.ratio is not None else "",
         f"{r.peak_rss_mb:.0f}",
+        f"{r.peak_pss_mb:.0f}",
         r.target,
         verdict(r),
     ] for r in rows]
