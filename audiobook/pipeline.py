@@ -14,6 +14,7 @@ import json
 import os
 import re
 import tempfile
+import uuid
 from dataclasses import dataclass, replace
 from pathlib import Path
 
@@ -22,9 +23,10 @@ from audiobook.cache import ClipCache
 from audiobook.config import Settings, resolve_settings
 from audiobook.cover import generate_cover, load_cover
 from audiobook.encode import encode_mp3, require_ffmpeg
+from audiobook.episodes import EPISODES
 from audiobook.engines import load_engine
 from audiobook.errors import OutputError
-from audiobook.fsutil import atomic_path, write_text_atomic
+from audiobook.fsutil import atomic_path, write_bytes_atomic, write_text_atomic
 from audiobook.mix import (
     SAMPLE_RATE,
     TARGET_LUFS,
@@ -43,7 +45,7 @@ from audiobook.read import read_document
 from audiobook.speak import Progress, Speech
 from audiobook.tag import tag_episode
 
-EPISODES = "episodes"
+
 
 
 @dataclass
@@ -76,12 +78,25 @@ def episode_stem(essay: Path) -> str:
     return stem or "episode"
 
 
-def _first_built_date(show: Path, essay: Path) -> str | None:
-    """The date an earlier build recorded, so a rebuild keeps it (and its bytes)."""
+def _previous_manifest(show: Path, essay: Path) -> dict:
+    """What an earlier build of this essay recorded ({} if none): its date,
+    GUID and publication time must survive every rebuild."""
     try:
-        return json.loads((show / EPISODES / f"{episode_stem(essay)}.json").read_text())["date"]
-    except (OSError, ValueError, KeyError, TypeError):
-        return None
+        manifest = json.loads((show / EPISODES / f"{episode_stem(essay)}.json").read_text())
+        return manifest if isinstance(manifest, dict) else {}
+    except (OSError, ValueError):
+        return {}
+
+
+def _identity(previous: dict, date: str) -> tuple[str, str]:
+    """(GUID, publication time): kept from the first build; the time moves only
+    when the essay's date changes (then to midnight UTC of the new date)."""
+    guid = previous.get("guid") or str(uuid.uuid4())
+    published = previous.get("published")
+    if not published or not str(published).startswith(date):
+        today = datetime.datetime.now(datetime.timezone.utc).replace(microsecond=0)
+        published = today.isoformat() if today.date().isoformat() == date else f"{date}T00:00:00+00:00"
+    return guid, published
 
 
 def _fill_from_text(settings: Settings, document: Document, show: Path, essay: Path) -> None:
@@ -89,7 +104,7 @@ def _fill_from_text(settings: Settings, document: Document, show: Path, essay: P
     derived = {
         "title": (lambda: resolve_title(document), f"text of {essay.name}"),
         "description": (lambda: resolve_description(document), f"opening of {essay.name}"),
-        "date": (lambda: _first_built_date(show, essay) or datetime.date.today().isoformat(),
+        "date": (lambda: _previous_manifest(show, essay).get("date") or datetime.date.today().isoformat(),
                  "first build"),
     }
     for key, (derive, source) in derived.items():
@@ -176,6 +191,11 @@ def _manifest(planned: Planned, speech: Speech, mixed: Mix, mp3: Path, cover: by
     }
 
 
+def _art(mp3: Path) -> Path:
+    """The episode's cover art beside it, for feeds and pages (the MP3 has it too)."""
+    return mp3.with_suffix(".jpg")
+
+
 def _build_key(planned: Planned, engine, voice: str, cover: bytes) -> str:
     """A hash of everything that shapes the episode's bytes."""
     inputs = {
@@ -197,7 +217,7 @@ def _unchanged(mp3: Path, sidecars: Sidecars, build_key: str, planned: Planned) 
         manifest = json.loads(sidecars.manifest.read_text(encoding="utf-8"))
         if manifest.get("build_key") != build_key or _sha256(mp3) != manifest["audio"]["sha256"]:
             return None
-        if not all(path.is_file() for path in (sidecars.chapters, sidecars.vtt, sidecars.srt)):
+        if not all(path.is_file() for path in (sidecars.chapters, sidecars.vtt, sidecars.srt, _art(mp3))):
             return None
         audio = manifest["audio"]
         return Episode(mp3=mp3, sidecars=sidecars, duration=audio["duration"],
@@ -250,6 +270,8 @@ def build_episode(essay: Path, show: Path, flags: dict, progress: Progress | Non
         manifest = _manifest(planned, speech, mixed, partial, cover)
         manifest["audio"]["file"] = mp3.name
         manifest["build_key"] = build_key
+        manifest["guid"], manifest["published"] = _identity(_previous_manifest(show, essay), settings["date"])
+    write_bytes_atomic(_art(mp3), cover)
     for name, text in sidecar_texts(mixed.timeline, manifest).items():
         write_text_atomic(getattr(sidecars, name), text)
     return Episode(
