@@ -13,8 +13,12 @@ set -euo pipefail
 AUDIOBOOK_ROOT="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
 cd "$AUDIOBOOK_ROOT"
 
-# Debian packages the tool and its tests need. Add new system dependencies here.
+# Debian packages the tool needs; scripts/test adds the ones only its tests need
+# (by setting AUDIOBOOK_TEST_PACKAGES=1 before sourcing this). Add new ones here.
 APT_PACKAGES=(espeak-ng ffmpeg)
+if [[ "${AUDIOBOOK_TEST_PACKAGES:-}" == 1 ]]; then
+    APT_PACKAGES+=(chromium)  # headless browser for the web page tests
+fi
 
 # What must be on the machine once a package is installed ("cmd:NAME" is a command on
 # PATH, "lib:NAME" a shared library). A package without an entry here is checked with
@@ -22,6 +26,7 @@ APT_PACKAGES=(espeak-ng ffmpeg)
 declare -A APT_PROVIDES=(
     [espeak-ng]="cmd:espeak-ng lib:libespeak-ng.so.1"
     [ffmpeg]="cmd:ffmpeg cmd:ffprobe"
+    [chromium]="cmd:chromium"
 )
 
 VENV_DIR="$AUDIOBOOK_ROOT/.venv"
