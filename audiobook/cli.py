@@ -11,7 +11,7 @@ from pathlib import Path
 import click
 
 from audiobook import __version__
-from audiobook.engines import engine_class, engine_targets
+from audiobook.engines import choose_engine, engine_class, engine_targets
 from audiobook.errors import AudiobookError
 
 SHOW_HELP = "Show directory to write into (created if missing)."
@@ -75,7 +75,7 @@ def cli() -> None:
 @cli.command()
 @click.argument("essays", nargs=-1, required=True, type=click.Path(path_type=Path))
 @click.option("--show", type=click.Path(path_type=Path), default=Path("show"), show_default=True, help=SHOW_HELP)
-@click.option("--engine", help="Speech engine (see 'audiobook voices'). Default: pyttsx3.")
+@click.option("--engine", help="Speech engine: auto (default: piper if installed, else pyttsx3), piper, pyttsx3.")
 @click.option("--voice", help="Voice id, name or language of the engine (see 'audiobook voices').")
 @click.option("--rate", type=int, help="Speaking rate in words per minute. Default: 175.")
 @click.option("--title", help="Episode title (overrides front matter).")
@@ -102,8 +102,11 @@ def build(essays, show, engine, voice, rate, title, author, cover, jobs, force, 
 
     flags = dict(engine=engine, voice=voice, rate=rate, title=title, author=author, cover=cover, jobs=jobs)
     settings = run_settings(show, flags)
+    flags["engine"], why = choose_engine(settings["engine"])
+    if why and not quiet:
+        click.echo(f"audiobook: {why}", err=True)
     # Workers first: forked before the pipeline's imports and any engine start.
-    with worker_pool(settings["engine"], settings["jobs"]) as pool:
+    with worker_pool(flags["engine"], settings["jobs"]) as pool:
         _build_all(essays, show, flags, pool, force, quiet, verbose)
 
 

@@ -30,7 +30,7 @@ DEFAULTS: dict[str, object] = {
     "language": "en",
     "cover": None,
     "link": None,
-    "engine": "pyttsx3",
+    "engine": "auto",  # Piper when installed, else pyttsx3
     "voice": None,
     "rate": 175,
     "bitrate": 96,

@@ -28,7 +28,7 @@ import pytest
 ROOT = Path(__file__).resolve().parent.parent
 SEED = ROOT / "seeds" / "tipping-point.txt"
 FIELD_NOTES = ROOT / "tests" / "fixtures" / "field-notes.md"
-SHARED_CHECKS = Path("/work/shared/checks")
+SHARED_CHECKS = ROOT.parent / "shared" / "checks"  # beside the clone, in CI and here
 CLI_TIMEOUT = 300  # seconds; a cold seed build takes ~5 s, so this only catches hangs
 
 
@@ -47,6 +47,8 @@ def isolated_cache(tmp_path_factory):
     root = tmp_path_factory.mktemp("cache")
     patch.setenv("XDG_CACHE_HOME", str(root / "xdg"))
     patch.setenv("AUDIOBOOK_CACHE_DIR", str(root / "clips"))
+    # The suite speaks with the always-there voice unless a test asks for Piper.
+    patch.setenv("AUDIOBOOK_ENGINE", "pyttsx3")
     yield root / "clips"
     patch.undo()
 
@@ -307,12 +309,13 @@ def silences(path: Path, noise_db: int = -45, min_seconds: float = 0.15) -> list
 
 # --- episodes built once per session -----------------------------------------
 
-def _build(essay: Path, show: Path) -> SimpleNamespace:
+def _build(essay: Path, show: Path, flags: dict | None = None) -> SimpleNamespace:
     from audiobook.pipeline import build_episode
 
     reports: list[tuple[int, int]] = []
     started = time.monotonic()
-    episode = build_episode(essay, show, {}, progress=lambda done, total: reports.append((done, total)))
+    episode = build_episode(essay, show, flags or {},
+                            progress=lambda done, total: reports.append((done, total)))
     return SimpleNamespace(
         essay=essay,
         show=show,
@@ -338,3 +341,17 @@ def field_notes_episode(tmp_path_factory, isolated_cache):
     if tools_missing():
         pytest.skip(f"cannot build: {tools_missing()}")
     return _build(FIELD_NOTES, tmp_path_factory.mktemp("field-notes") / "show")
+
+
+def piper_missing() -> str | None:
+    from audiobook.engines import engine_class
+
+    return engine_class("piper").unavailable_reason()
+
+
+@pytest.fixture(scope="session")
+def piper_episode(tmp_path_factory, isolated_cache):
+    """field-notes.md spoken by the real Piper voice (the neural extra)."""
+    if tools_missing() or piper_missing():
+        pytest.skip(f"cannot build with Piper: {tools_missing() or piper_missing()}")
+    return _build(FIELD_NOTES, tmp_path_factory.mktemp("piper") / "show", {"engine": "piper"})

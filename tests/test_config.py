@@ -103,7 +103,7 @@ def test_without_any_layer_the_defaults_hold(tmp_path):
     essay = tmp_path / "essay.txt"
     essay.write_text("Just text.\n", encoding="utf-8")
     settings = settings_of(tmp_path / "no-show", essay, flags={}, environ={})
-    assert (settings["rate"], settings["bitrate"], settings["engine"], settings["author"]) == (175, 96, "pyttsx3", "Anonymous")
+    assert (settings["rate"], settings["bitrate"], settings["engine"], settings["author"]) == (175, 96, "auto", "Anonymous")
     assert set(settings.sources.values()) == {"built-in default"}
 
 

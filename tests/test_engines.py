@@ -24,6 +24,7 @@ from conftest import ROOT, cli_env, run_cli
 # engine name -> a voice it must list, a language it must resolve, a text it must say
 ENGINE_CASES = {
     "pyttsx3": {"voice": "gmw/en-us", "language": "en-us", "text": "Testing one two three, the engine speaks."},
+    "piper": {"voice": "joe-us", "language": "en-us", "text": "Testing one two three, the engine speaks."},
 }
 ATTEMPTS = 3  # pyttsx3's espeak driver sometimes writes nothing; speak.py retries as often
 
@@ -101,7 +102,7 @@ def plugin(monkeypatch):
 
 def test_a_plugin_engine_is_found_through_its_entry_point(plugin):
     targets = engine_targets()
-    assert list(targets)[0] == "pyttsx3"  # built-ins first
+    assert list(targets)[: len(DEFAULT_ENGINES)] == list(DEFAULT_ENGINES)  # built-ins first
     assert targets["pyttsx3"] == DEFAULT_ENGINES["pyttsx3"]
     assert engine_class("chime") is ChimeEngine
     engine = load_engine("chime")
@@ -192,3 +193,24 @@ def test_an_installed_plugin_distribution_is_listed_by_the_cli(mute_plugin, tmp_
     engines_listed = {line.split("\t")[0] for line in everything.stdout.splitlines()}
     expected = {"mute", "pyttsx3"} if engine_class("pyttsx3").available() else {"mute"}
     assert engines_listed >= expected
+
+
+# --- "auto": Piper when it is installed, pyttsx3 otherwise --------------------------------------
+
+def test_auto_prefers_piper_and_says_so():
+    if engine_class("piper").unavailable_reason():
+        pytest.skip("Piper (the neural extra) is not installed here")
+    name, why = engines.choose_engine("auto")
+    assert name == "piper" and "piper" in why
+
+
+def test_auto_falls_back_to_pyttsx3_and_says_why(monkeypatch):
+    piper = engine_class("piper")
+    monkeypatch.setattr(piper, "unavailable_reason", classmethod(lambda cls: "piper-tts is not installed"))
+    name, why = engines.choose_engine("auto")
+    assert name == "pyttsx3"
+    assert "piper-tts is not installed" in why
+
+
+def test_a_named_engine_is_taken_as_it_is():
+    assert engines.choose_engine("pyttsx3") == ("pyttsx3", None)

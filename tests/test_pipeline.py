@@ -26,7 +26,7 @@ from conftest import (
 
 pytestmark = pytest.mark.e2e
 
-EPISODES = ["seed_episode", "field_notes_episode"]
+EPISODES = ["seed_episode", "field_notes_episode", "piper_episode"]
 SIDECAR_SUFFIXES = [".mp3", ".chapters.json", ".vtt", ".srt", ".json", ".jpg"]
 CHAPTER_CONTIGUITY = 0.001  # seconds: CHAP times are whole milliseconds
 PAUSE_BEFORE, PAUSE_AFTER = 0.1, 0.35  # the window check_episode.py allows around a silence

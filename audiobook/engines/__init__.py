@@ -17,8 +17,11 @@ from audiobook.errors import EngineError
 
 ENTRY_POINT_GROUP = "audiobook.engines"
 DEFAULT_ENGINES = {
+    "piper": "audiobook.engines.piper_engine:PiperEngine",
     "pyttsx3": "audiobook.engines.pyttsx3_engine:Pyttsx3Engine",
 }
+AUTO = "auto"
+AUTO_PREFERENCE = ("piper", "pyttsx3")  # the natural voice when it is installed
 
 
 @dataclass(frozen=True)
@@ -97,6 +100,21 @@ def engine_class(name: str) -> type[Engine]:
         return _load(targets[name])
     except ImportError as exc:
         raise EngineError(f"engine {name!r} cannot be loaded: {exc}") from exc
+
+
+def choose_engine(name: str) -> tuple[str, str | None]:
+    """The engine to use for ``name``, and for "auto" a sentence saying why."""
+    if name != AUTO:
+        return name, None
+    passed_over = []
+    for candidate in AUTO_PREFERENCE:
+        reason = engine_class(candidate).unavailable_reason()
+        if reason is None:
+            why = f"using {candidate}" + (f" ({'; '.join(passed_over)})" if passed_over else
+                                          " (the natural voice, installed)")
+            return candidate, why
+        passed_over.append(f"{candidate}: {reason}")
+    raise EngineError("no speech engine is usable: " + "; ".join(passed_over))
 
 
 _started_in: set[int] = set()  # pids of processes that have started an engine
