@@ -77,6 +77,7 @@ def cli() -> None:
 @click.option("--show", type=click.Path(path_type=Path), default=Path("show"), show_default=True, help=SHOW_HELP)
 @click.option("--engine", help="Speech engine: auto (default: piper if installed, else pyttsx3), piper, pyttsx3.")
 @click.option("--voice", help="Voice id, name or language of the engine (see 'audiobook voices').")
+@click.option("--quote-voice", help="Another voice of the same engine for block quotes.")
 @click.option("--rate", type=int, help="Speaking rate in words per minute. Default: 175.")
 @click.option("--title", help="Episode title (overrides front matter).")
 @click.option("--author", help="Author (overrides front matter and podcast.toml).")
@@ -85,7 +86,7 @@ def cli() -> None:
 @click.option("--force", is_flag=True, help="Rebuild even when nothing changed since the last build.")
 @click.option("--quiet", "-q", is_flag=True, help="No progress or summary; print only each MP3 path.")
 @click.option("--verbose", "-v", is_flag=True, help="Also print every setting and where it came from.")
-def build(essays, show, engine, voice, rate, title, author, cover, jobs, force, quiet, verbose):
+def build(essays, show, engine, voice, quote_voice, rate, title, author, cover, jobs, force, quiet, verbose):
     """Render each ESSAY (.txt or .md) into an episode in the show directory.
 
     Writes episodes/<stem>.mp3 (tagged, with chapters and cover art) and,
@@ -100,7 +101,8 @@ def build(essays, show, engine, voice, rate, title, author, cover, jobs, force, 
     from audiobook.config import run_settings
     from audiobook.speak import worker_pool
 
-    flags = dict(engine=engine, voice=voice, rate=rate, title=title, author=author, cover=cover, jobs=jobs)
+    flags = dict(engine=engine, voice=voice, quote_voice=quote_voice, rate=rate, title=title,
+                 author=author, cover=cover, jobs=jobs)
     settings = run_settings(show, flags)
     flags["engine"], why = choose_engine(settings["engine"])
     if why and not quiet:

@@ -4,7 +4,8 @@
                       < AUDIOBOOK_* environment variables < command-line flags
 
 podcast.toml holds a ``[show]`` table (title, author, language, cover, link)
-and a ``[build]`` table (engine, voice, rate, bitrate, jobs). Paths are
+a ``[build]`` table (engine, voice, rate, bitrate, jobs) and a ``[voices]``
+table (``quote``: the voice for block quotes). Paths are
 resolved where they are written: a cover in podcast.toml relative to the
 show, an image in front matter relative to the essay.
 """
@@ -32,6 +33,7 @@ DEFAULTS: dict[str, object] = {
     "link": None,
     "engine": "auto",  # Piper when installed, else pyttsx3
     "voice": None,
+    "quote_voice": None,  # block quotes in another voice of the same engine
     "rate": 175,
     "bitrate": 96,
     "jobs": os.cpu_count() or 1,
@@ -40,7 +42,7 @@ INTEGER_RANGES = {"rate": (80, 450), "bitrate": (32, 320), "jobs": (1, 64)}
 PATH_KEYS = {"cover"}
 SHOW_KEYS = {"title": "album", "author": "author", "language": "language", "cover": "cover", "link": "link"}
 BUILD_KEYS = {"engine", "voice", "rate", "bitrate", "jobs"}
-ENV_KEYS = ("author", "language", "engine", "voice", "rate", "bitrate", "jobs", "cover")
+ENV_KEYS = ("author", "language", "engine", "voice", "quote_voice", "rate", "bitrate", "jobs", "cover")
 
 
 @dataclass
@@ -66,6 +68,8 @@ def _show_layer(show: Path) -> dict[str, object]:
         raise ConfigError(f"{path}: not valid TOML ({exc}); fix or remove it") from exc
     layer = {SHOW_KEYS[k]: v for k, v in data.get("show", {}).items() if k in SHOW_KEYS}
     layer.update({k: v for k, v in data.get("build", {}).items() if k in BUILD_KEYS})
+    if data.get("voices", {}).get("quote"):
+        layer["quote_voice"] = data["voices"]["quote"]
     if layer.get("cover"):
         layer["cover"] = show / str(layer["cover"])
     return layer
@@ -80,6 +84,7 @@ def _front_matter_layer(metadata: Metadata, essay: Path) -> dict[str, object]:
         "language": metadata.language,
         "link": metadata.link,
         "cover": essay.parent / metadata.image if metadata.image else None,
+        "quote_voice": metadata.voices.get("quote"),
     }
     return {k: v for k, v in layer.items() if v}
 

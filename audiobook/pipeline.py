@@ -24,8 +24,9 @@ from audiobook.config import Settings, resolve_settings
 from audiobook.cover import generate_cover, load_cover
 from audiobook.encode import encode_mp3, require_ffmpeg
 from audiobook.episodes import EPISODES
-from audiobook.engines import load_engine
+from audiobook.engines import choose_engine, engine_class, load_engine
 from audiobook.errors import OutputError
+from audiobook.lexicon import load_lexicon
 from audiobook.fsutil import atomic_path, write_bytes_atomic, write_text_atomic
 from audiobook.mix import (
     SAMPLE_RATE,
@@ -116,6 +117,8 @@ def plan_essay(essay: Path, show: Path, flags: dict) -> Planned:
     document = read_document(essay)
     settings = resolve_settings(show, essay, document.metadata, flags)
     _fill_from_text(settings, document, show, essay)
+    settings.values["engine"], _ = choose_engine(settings["engine"])
+    lexicon = load_lexicon(show, document.metadata.lexicon)
     metadata = replace(
         document.metadata,
         title=settings["title"],
@@ -125,7 +128,9 @@ def plan_essay(essay: Path, show: Path, flags: dict) -> Planned:
         language=settings["language"],
         link=settings["link"],
     )
-    return Planned(document, settings, plan_script(document, metadata))
+    script = plan_script(document, metadata, lexicon=lexicon,
+                         phonemes=engine_class(settings["engine"]).takes_phonemes)
+    return Planned(document, settings, script)
 
 
 def _prepare_output(show: Path) -> Path:
@@ -170,7 +175,7 @@ def _manifest(planned: Planned, speech: Speech, mixed: Mix, mp3: Path, cover: by
             "sha256": hashlib.sha256(planned.document.text.encode("utf-8")).hexdigest(),
         },
         "engine": {"name": speech.engine_name, "version": speech.engine_version,
-                   "voice": speech.voice, "rate": speech.rate},
+                   "voice": speech.voice, "quote_voice": speech.quote_voice, "rate": speech.rate},
         "audio": {
             "file": mp3.name,
             "sha256": _sha256(mp3),
@@ -196,11 +201,11 @@ def _art(mp3: Path) -> Path:
     return mp3.with_suffix(".jpg")
 
 
-def _build_key(planned: Planned, engine, voice: str, cover: bytes) -> str:
+def _build_key(planned: Planned, engine, voices: list, cover: bytes) -> str:
     """A hash of everything that shapes the episode's bytes."""
     inputs = {
         "generator": __version__,
-        "engine": [engine.name, engine.version(), voice],
+        "engine": [engine.name, engine.version(), voices],
         "settings": {k: str(v) for k, v in sorted(planned.settings.values.items()) if k != "jobs"},
         "cover": hashlib.sha256(cover).hexdigest(),
         "text": planned.document.text,
@@ -240,15 +245,17 @@ def build_episode(essay: Path, show: Path, flags: dict, progress: Progress | Non
     require_ffmpeg()
     engine = load_engine(settings["engine"])
     voice = engine.resolve_voice(settings["voice"], settings["language"])
+    quote_voice = engine.resolve_voice(settings["quote_voice"], settings["language"]) if settings["quote_voice"] else None
     cover = _cover(planned)
     episodes = _prepare_output(show)
 
     mp3 = episodes / f"{episode_stem(essay)}.mp3"
     sidecars = Sidecars.beside(mp3)
-    build_key = _build_key(planned, engine, voice, cover)
+    build_key = _build_key(planned, engine, [voice, quote_voice], cover)
     if not force and (episode := _unchanged(mp3, sidecars, build_key, planned)):
         return episode
-    speech = Speech(planned.script, engine, voice, settings["rate"], ClipCache(), pool)
+    speech = Speech(planned.script, engine, voice, settings["rate"], ClipCache(), pool,
+                    quote_voice=quote_voice)
     with atomic_path(mp3) as partial:
         mixed = _encode(planned.script, speech, partial, settings["bitrate"], progress)
         if pool is not None and last:

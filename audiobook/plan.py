@@ -38,6 +38,7 @@ from .models import (
     Script,
     Segment,
 )
+from .lexicon import Lexicon
 from .normalize import speech_text
 
 # Seconds of silence after a segment: piece of a sentence < sentence < paragraph < chapter.
@@ -319,8 +320,12 @@ def _merge_silent(units: list[_Unit]) -> list[_Unit]:
     return merged
 
 
-def plan_script(document: Document, metadata: Metadata, *, max_chars: int = 400, quote_role: bool = True) -> Script:
-    """Every segment to synthesize, in order, with its chapter, role and pause."""
+def plan_script(document: Document, metadata: Metadata, *, max_chars: int = 400, quote_role: bool = True,
+                lexicon: Lexicon | None = None, phonemes: bool = False) -> Script:
+    """Every segment to synthesize, in order, with its chapter, role and pause.
+
+    ``lexicon`` respells (or, with ``phonemes``, transcribes) the words an
+    engine says wrong, in the speech text only."""
     title = metadata.title or resolve_title(document)
     metadata = replace(metadata, title=title)
     starts = _chapter_starts(document, metadata)
@@ -348,6 +353,8 @@ def plan_script(document: Document, metadata: Metadata, *, max_chars: int = 400,
     ] + [outro]
     for position, segment in enumerate(segments):
         segment.index = position
+        if lexicon is not None:
+            segment.speech = lexicon.apply(segment.speech, phonemes)
     return Script(metadata=metadata, chapters=titles, segments=segments)
 
 

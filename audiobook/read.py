@@ -119,7 +119,12 @@ def _metadata(path: Path, fields: dict) -> Metadata:
     if not isinstance(chapters, list):
         raise InputError(f"{path}: front matter 'chapters' must be a list of titles; write one '- title' per line.")
     titles = [title for title in map(_as_text, chapters) if title]
-    return Metadata(**values, chapter_titles=titles)
+    tables = {}
+    for key in ("lexicon", "voices"):
+        tables[key] = fields.get(key) or {}
+        if not isinstance(tables[key], dict):
+            raise InputError(f"{path}: front matter '{key}' must be 'word: value' lines under it.")
+    return Metadata(**values, chapter_titles=titles, **tables)
 
 
 def _as_text(value: object) -> str | None:

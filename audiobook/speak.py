@@ -22,7 +22,7 @@ from audiobook import loudness
 from audiobook.cache import CacheEntry, ClipCache, clip_key
 from audiobook.engines import Engine, engine_class, engine_started_here, load_engine
 from audiobook.errors import EngineError
-from audiobook.models import Clip, Script
+from audiobook.models import QUOTE_ROLE, Clip, Script
 
 SAMPLE_RATE = 44100
 ATTEMPTS = 3
@@ -155,19 +155,22 @@ class Speech:
     """
 
     def __init__(self, script: Script, engine: Engine, voice: str, rate: int, cache: ClipCache,
-                 pool: ProcessPoolExecutor | None = None, progress: Progress | None = None) -> None:
+                 pool: ProcessPoolExecutor | None = None, progress: Progress | None = None,
+                 quote_voice: str | None = None) -> None:
         self.script, self.engine, self.voice, self.rate, self.cache = script, engine, voice, rate, cache
+        self.quote_voice = quote_voice or voice
         self.engine_name, self.engine_version = engine.name, engine.version()
-        self.keys = [clip_key(self.engine_name, self.engine_version, voice, rate, s.speech)
-                     for s in script.segments]
+        voices = [self.quote_voice if s.role == QUOTE_ROLE else voice for s in script.segments]
+        self.keys = [clip_key(self.engine_name, self.engine_version, v, rate, s.speech)
+                     for v, s in zip(voices, script.segments)]
         self._entries: dict[str, CacheEntry] = {}
         self._missing: dict[str, ClipJob] = {}
-        for key, segment in zip(self.keys, script.segments):
+        for key, segment, segment_voice in zip(self.keys, script.segments, voices):
             found = self._entries.get(key) or cache.get(key)
             if found:
                 self._entries[key] = found
             elif key not in self._missing:
-                self._missing[key] = ClipJob(key, segment.speech, voice, rate)
+                self._missing[key] = ClipJob(key, segment.speech, segment_voice, rate)
         self.synthesized = len(self._missing)
         self.cached = len(script.segments) - self.synthesized
         self._report = progress or (lambda done, total: None)
@@ -215,7 +218,8 @@ def speak(
     cache: ClipCache,
     pool: ProcessPoolExecutor | None = None,
     progress: Progress | None = None,
+    quote_voice: str | None = None,
 ) -> tuple[Speech, list[Clip]]:
     """Make sure every segment has a clip in the cache; synthesize what is missing."""
-    speech = Speech(script, engine, voice, rate, cache, pool, progress)
+    speech = Speech(script, engine, voice, rate, cache, pool, progress, quote_voice)
     return speech, list(speech)

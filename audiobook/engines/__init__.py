@@ -42,6 +42,7 @@ class Engine:
 
     name = ""
     default_rate = 175  # words per minute
+    takes_phonemes = False  # whether "[[IPA]]" in the text is spoken as phonemes
 
     @classmethod
     def unavailable_reason(cls) -> str | None:

@@ -52,6 +52,7 @@ def _language(config: Path) -> str:
 
 class PiperEngine(Engine):
     name = "piper"
+    takes_phonemes = True  # Piper reads "[[...]]" as IPA phonemes (its own espeak bridge)
 
     @classmethod
     def unavailable_reason(cls) -> str | None:

@@ -1,0 +1,106 @@
+"""Pronunciation lexicon: words the engines say wrong, and how to say them.
+
+Layers, later wins: the built-in list < the show's ``lexicon.toml`` < the
+essay's front matter (``lexicon:``). An entry maps a word to a respelling
+(``say``) and/or to IPA phonemes (``ipa``), which Piper takes inline as
+``[[...]]``; an engine that takes no phonemes (pyttsx3) gets the respelling.
+
+Matching is by whole word, after speech normalisation. Case rule: an entry
+written all in lowercase matches the word in any case; an entry with a
+capital matches only that exact spelling (so "US" does not catch "us").
+
+    # lexicon.toml
+    [words]
+    "Nyong'o" = { say = "nyong-go", ipa = "nˈjɔːŋɡoʊ" }
+    Kaba = "KAH-bah"                # a plain string is a respelling
+"""
+from __future__ import annotations
+
+import re
+import tomllib
+from dataclasses import dataclass
+from pathlib import Path
+
+from audiobook.errors import ConfigError
+from audiobook.normalize import speech_text
+
+LEXICON_FILE = "lexicon.toml"
+
+# Names the seed essay relies on, checked by ear with both engines.
+BUILTIN = {
+    "Nyong'o": {"say": "nyong-go", "ipa": "nˈjɔːŋɡoʊ"},
+    "Nyongo": {"say": "nyong-go", "ipa": "nˈjɔːŋɡoʊ"},  # as the seed spells it
+    "Lupita": {"say": "loo-PEE-tah", "ipa": "luːpˈiːtə"},
+    "Mariame": {"say": "MAH-ree-ahm", "ipa": "mˈɑːɹiːɑːm"},
+    "Kaba": {"say": "KAH-bah", "ipa": "kˈɑːbɑː"},
+    "Shira": {"say": "SHEE-rah", "ipa": "ʃˈiːɹə"},
+    "Weinstein": {"say": "WINE-steen", "ipa": "wˈaɪnstiːn"},
+}
+
+
+@dataclass(frozen=True)
+class Entry:
+    word: str
+    say: str | None = None
+    ipa: str | None = None
+
+    def replacement(self, phonemes: bool) -> str:
+        if phonemes and self.ipa:
+            return f"[[{self.ipa}]]"
+        return self.say or self.word
+
+
+def _entries(source: str, table: object) -> dict[str, Entry]:
+    if not isinstance(table, dict):
+        raise ConfigError(f"{source}: the lexicon must map words to respellings")
+    entries = {}
+    for word, value in table.items():
+        if isinstance(value, str):
+            value = {"say": value}
+        if not isinstance(value, dict) or not (value.get("say") or value.get("ipa")):
+            raise ConfigError(f"{source}: entry {word!r} needs a respelling (say) or phonemes (ipa)")
+        entries[str(word)] = Entry(str(word), value.get("say"), value.get("ipa"))
+    return entries
+
+
+class Lexicon:
+    def __init__(self, entries: dict[str, Entry]) -> None:
+        # Speech text is normalised before the lexicon applies ("#MeToo" becomes
+        # "hashtag Me Too"), so each word also matches in its normalised spelling.
+        entries = {**{speech_text(word): entry for word, entry in entries.items()}, **entries}
+        self.entries = {word: entry for word, entry in entries.items() if word.strip()}
+        entries = self.entries
+        alternatives = sorted(entries, key=len, reverse=True)  # longest first: "New York" before "New"
+        self._pattern = re.compile(
+            r"(?<![\w'’-])(" + "|".join(map(re.escape, alternatives)) + r")(?![\w'’-])", re.IGNORECASE
+        ) if alternatives else None
+        self._lower = {word.lower(): entry for word, entry in entries.items() if word == word.lower()}
+
+    def _entry(self, found: str) -> Entry | None:
+        return self.entries.get(found) or self._lower.get(found.lower())
+
+    def apply(self, speech: str, phonemes: bool = False) -> str:
+        """The speech text with every lexicon word replaced."""
+        if self._pattern is None:
+            return speech
+
+        def replace(match: re.Match) -> str:
+            entry = self._entry(match.group(0))
+            return entry.replacement(phonemes) if entry else match.group(0)
+
+        return self._pattern.sub(replace, speech)
+
+
+def load_lexicon(show: Path, front_matter: object = None) -> Lexicon:
+    """Built-in < show's lexicon.toml < the essay's front matter."""
+    entries = _entries("built-in lexicon", BUILTIN)
+    path = show / LEXICON_FILE
+    if path.is_file():
+        try:
+            data = tomllib.loads(path.read_text(encoding="utf-8"))
+        except (tomllib.TOMLDecodeError, UnicodeDecodeError) as exc:
+            raise ConfigError(f"{path}: not valid TOML ({exc}); fix or remove it") from exc
+        entries.update(_entries(str(path), data.get("words", {})))
+    if front_matter:
+        entries.update(_entries("front matter 'lexicon'", front_matter))
+    return Lexicon(entries)
