@@ -64,14 +64,19 @@ class ClipCache:
         wav = self._wav(key)
         wav.parent.mkdir(parents=True, exist_ok=True)
         with atomic_path(wav) as tmp:
-            with wave.open(str(tmp), "wb") as out:
-                out.setnchannels(1)
-                out.setsampwidth(2)
-                out.setframerate(sample_rate)
-                out.writeframes(pcm.astype("<i2").tobytes())
+            write_wav(tmp, pcm, sample_rate)
         meta = {"samples": len(pcm), "peak": peak, "profile": profile}
         write_text_atomic(wav.with_suffix(".json"), json.dumps(meta))
         return CacheEntry(wav, len(pcm), peak, profile)
+
+
+def write_wav(path: Path, pcm: np.ndarray, sample_rate: int) -> None:
+    """Mono 16-bit WAV: the cache's format, and what `audiobook say` writes."""
+    with wave.open(str(path), "wb") as out:
+        out.setnchannels(1)
+        out.setsampwidth(2)
+        out.setframerate(sample_rate)
+        out.writeframes(pcm.astype("<i2").tobytes())
 
 
 def read_clip(path: Path) -> np.ndarray:

@@ -176,6 +176,32 @@ def inspect(mp3):
 
 
 @cli.command()
+@click.argument("text")
+@click.option("--show", type=click.Path(path_type=Path), default=Path("show"), show_default=True,
+              help="Show directory whose lexicon.toml and podcast.toml apply.")
+@click.option("--engine", help="Speech engine (default: auto).")
+@click.option("--voice", help="Voice id, name or language.")
+@click.option("--rate", type=int, help="Words per minute.")
+@click.option("--out", type=click.Path(path_type=Path), default=Path("say.wav"), show_default=True,
+              help="WAV file to write.")
+def say(text, show, engine, voice, rate, out):
+    """Speak TEXT once, as a build would, to check a pronunciation by ear.
+
+    Applies speech normalisation and the lexicon (built-in, the show's
+    lexicon.toml), prints the text the engine was given and writes a WAV.
+
+    \b
+    Example:
+      audiobook say "Lupita Nyong'o" && ffplay -autoexit -nodisp say.wav
+    """
+    from audiobook.pipeline import say_phrase
+
+    speech, path = say_phrase(text, show, dict(engine=engine, voice=voice, rate=rate), out)
+    click.echo(f"said: {speech}")
+    click.echo(f"wrote {path}")
+
+
+@cli.command()
 @click.option("--engine", help="Only this engine.")
 @click.option("--language", help="Only voices whose language starts with this, e.g. en.")
 def voices(engine, language):

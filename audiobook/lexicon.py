@@ -11,8 +11,8 @@ capital matches only that exact spelling (so "US" does not catch "us").
 
     # lexicon.toml
     [words]
-    "Nyong'o" = { say = "nyong-go", ipa = "nˈjɔːŋɡoʊ" }
-    Kaba = "KAH-bah"                # a plain string is a respelling
+    "Nyong'o" = { say = "nee-yong-go", ipa = "nˈjɔːŋɡoʊ" }
+    Mariame = "mahree-ahm"          # a plain string is a respelling (lowercase for espeak)
 """
 from __future__ import annotations
 
@@ -26,15 +26,17 @@ from audiobook.normalize import speech_text
 
 LEXICON_FILE = "lexicon.toml"
 
-# Names the seed essay relies on, checked by ear with both engines.
+# Names the seed essay relies on. Respellings were checked with `espeak-ng --ipa`
+# (write them in lowercase: espeak spells capitals out as letters); where espeak
+# already says a name right, only Piper's IPA is given.
 BUILTIN = {
-    "Nyong'o": {"say": "nyong-go", "ipa": "nˈjɔːŋɡoʊ"},
-    "Nyongo": {"say": "nyong-go", "ipa": "nˈjɔːŋɡoʊ"},  # as the seed spells it
-    "Lupita": {"say": "loo-PEE-tah", "ipa": "luːpˈiːtə"},
-    "Mariame": {"say": "MAH-ree-ahm", "ipa": "mˈɑːɹiːɑːm"},
-    "Kaba": {"say": "KAH-bah", "ipa": "kˈɑːbɑː"},
-    "Shira": {"say": "SHEE-rah", "ipa": "ʃˈiːɹə"},
-    "Weinstein": {"say": "WINE-steen", "ipa": "wˈaɪnstiːn"},
+    "Nyong'o": {"say": "nee-yong-go", "ipa": "nˈjɔːŋɡoʊ"},
+    "Nyongo": {"say": "nee-yong-go", "ipa": "nˈjɔːŋɡoʊ"},  # as the seed spells it
+    "Lupita": {"ipa": "luːpˈiːtə"},
+    "Mariame": {"say": "mahree-ahm", "ipa": "mˈɑːɹiːɑːm"},
+    "Kaba": {"ipa": "kˈɑːbɑː"},
+    "Shira": {"ipa": "ʃˈiːɹə"},
+    "Weinstein": {"say": "winesteen", "ipa": "wˈaɪnstiːn"},
 }
 
 

@@ -20,12 +20,12 @@ from pathlib import Path
 
 from audiobook import __version__
 from audiobook.cache import ClipCache
-from audiobook.config import Settings, resolve_settings
+from audiobook.config import Settings, resolve_settings, run_settings
 from audiobook.cover import generate_cover, load_cover
 from audiobook.encode import encode_mp3, require_ffmpeg
 from audiobook.episodes import EPISODES
 from audiobook.engines import choose_engine, engine_class, load_engine
-from audiobook.errors import OutputError
+from audiobook.errors import InputError, OutputError
 from audiobook.lexicon import load_lexicon
 from audiobook.fsutil import atomic_path, write_bytes_atomic, write_text_atomic
 from audiobook.mix import (
@@ -43,7 +43,9 @@ from audiobook.models import Document, Script
 from audiobook.plan import plan_script, resolve_description, resolve_title
 from audiobook.publish import Sidecars, sidecar_texts, span_json
 from audiobook.read import read_document
-from audiobook.speak import Progress, Speech
+from audiobook.normalize import speech_text
+from audiobook.cache import write_wav
+from audiobook.speak import Progress, Speech, synthesize_checked
 from audiobook.tag import tag_episode
 
 
@@ -314,3 +316,18 @@ def _encode(script: Script, speech: Speech, target: Path, bitrate: int, progress
                    target, sample_rate=SAMPLE_RATE, bitrate=bitrate)
         loudness = program_loudness(timeline, clips, gains)
     return Mix(timeline, gains, loudness)
+
+
+def say_phrase(text: str, show: Path, flags: dict, out: Path) -> tuple[str, Path]:
+    """Speak one phrase as a build would (normalisation, lexicon, engine, checks)
+    into a WAV file, so a user can check a pronunciation by ear."""
+    settings = run_settings(show, flags)
+    engine = load_engine(choose_engine(settings["engine"])[0])
+    voice = engine.resolve_voice(settings["voice"], settings["language"])
+    speech = load_lexicon(show).apply(speech_text(text, settings["language"] or "en"), engine.takes_phonemes)
+    if not speech.strip():
+        raise InputError("nothing to say: give some words")
+    pcm, sample_rate = synthesize_checked(engine, speech, voice, settings["rate"])
+    with atomic_path(out) as partial:
+        write_wav(partial, pcm, sample_rate)
+    return speech, out

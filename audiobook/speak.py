@@ -19,7 +19,7 @@ from typing import Callable, Iterator
 
 import numpy as np
 from audiobook import loudness
-from audiobook.cache import CacheEntry, ClipCache, clip_key
+from audiobook.cache import CacheEntry, ClipCache, clip_key, write_wav
 from audiobook.engines import Engine, engine_class, engine_started_here, load_engine
 from audiobook.errors import EngineError
 from audiobook.models import QUOTE_ROLE, Clip, Script
@@ -74,19 +74,23 @@ def prepare_clip(pcm: np.ndarray, sample_rate: int) -> np.ndarray:
     return np.clip(signal, -1.0, 32767 / 32768).astype(np.float32)
 
 
-def render_clip(engine: Engine, job: ClipJob, cache: ClipCache) -> CacheEntry:
-    """Synthesize one clip, check it, retry, and store it in the cache."""
+def synthesize_checked(engine: Engine, text: str, voice: str, rate: int) -> tuple[np.ndarray, int]:
+    """Synthesize, check the clip, retry; fail loudly if it stays wrong."""
     problem = None
     for _ in range(ATTEMPTS):
-        pcm, sample_rate = engine.synthesize(job.text, job.voice, job.rate)
-        problem = clip_problem(pcm, sample_rate, job.text, job.rate)
+        pcm, sample_rate = engine.synthesize(text, voice, rate)
+        problem = clip_problem(pcm, sample_rate, text, rate)
         if problem is None:
-            break
-    else:
-        raise EngineError(
-            f"{engine.name} gave {problem} {ATTEMPTS} times for {job.text[:60]!r}; "
-            f"try another voice or engine, or report the text"
-        )
+            return pcm, sample_rate
+    raise EngineError(
+        f"{engine.name} gave {problem} {ATTEMPTS} times for {text[:60]!r}; "
+        f"try another voice or engine, or report the text"
+    )
+
+
+def render_clip(engine: Engine, job: ClipJob, cache: ClipCache) -> CacheEntry:
+    """Synthesize one clip, check it, retry, and store it in the cache."""
+    pcm, sample_rate = synthesize_checked(engine, job.text, job.voice, job.rate)
     signal = prepare_clip(pcm, sample_rate)
     profile = loudness.energy_profile(signal)
     level = loudness.clip_loudness(profile)
