@@ -101,15 +101,33 @@ def build(essays, show, engine, voice, quote_voice, rate, title, author, cover, 
     from audiobook.config import run_settings
     from audiobook.speak import worker_pool
 
+    from audiobook.show import load_show
+
     flags = dict(engine=engine, voice=voice, quote_voice=quote_voice, rate=rate, title=title,
                  author=author, cover=cover, jobs=jobs)
     settings = run_settings(show, flags)
+    load_show(show)  # a bad podcast.toml stops the build before any work
     flags["engine"], why = choose_engine(settings["engine"])
     if why and not quiet:
         click.echo(f"audiobook: {why}", err=True)
     # Workers first: forked before the pipeline's imports and any engine start.
     with worker_pool(flags["engine"], settings["jobs"]) as pool:
         _build_all(essays, show, flags, pool, force, quiet, verbose)
+    _publish(show, None, quiet, require_feed=False)
+
+
+def _publish(show: Path, base_url: str | None, quiet: bool, require_feed: bool) -> None:
+    from audiobook.publish import publish_show
+
+    publication = publish_show(show, base_url, require_feed=require_feed)
+    if quiet:
+        return
+    if publication.feed:
+        click.echo(f"{publication.feed}: feed updated, with the site at {show / 'index.html'}")
+    else:
+        click.echo(f"{show / 'index.html'}: site updated")
+    if publication.note:
+        click.echo(f"audiobook: {publication.note}", err=True)
 
 
 def _build_all(essays, show, flags, pool, force, quiet, verbose):
@@ -173,6 +191,75 @@ def inspect(mp3):
     from audiobook.tag import format_tags, read_tags
 
     click.echo(format_tags(read_tags(mp3)))
+
+
+@cli.command()
+@click.argument("directory", type=click.Path(path_type=Path), default=Path("show"))
+@click.option("--title", help="Show title.")
+@click.option("--author", help="Show author (also the default author of episodes).")
+@click.option("--email", help="Owner email; Apple Podcasts requires one in the feed.")
+@click.option("--base-url", help="Public address the show will be served from, e.g. https://example.com/show/.")
+@click.option("--category", help="Apple Podcasts category, e.g. 'Arts > Books' (default: Society & Culture).")
+@click.option("--language", help="Show language, e.g. en or en-GB.")
+@click.option("--cover", type=click.Path(path_type=Path), help="Show art: square JPEG or PNG, 1400-3000 px.")
+@click.option("--force", is_flag=True, help="Replace an existing podcast.toml.")
+def init(directory, title, author, email, base_url, category, language, cover, force):
+    """Write DIRECTORY/podcast.toml (default: ./show), commented, from these flags.
+
+    Every value is checked first; nothing is written if one is wrong, and an
+    existing podcast.toml is only replaced with --force.
+
+    \b
+    Example:
+      audiobook init show --title "Essays, read aloud" --author "Ada Writer" \
+        --email ada@example.com --base-url https://example.com/show/ --category "Arts > Books"
+    """
+    from audiobook.show import init_show
+
+    click.echo(f"wrote {init_show(directory, title=title, author=author, email=email, base_url=base_url, category=category, language=language, cover=cover, force=force)}")
+
+
+@cli.command()
+@click.option("--show", type=click.Path(path_type=Path), default=Path("show"), show_default=True,
+              help="Show directory.")
+@click.option("--base-url", help="Public address of the show (overrides podcast.toml for this run).")
+def feed(show, base_url):
+    """Rewrite SHOW/feed.xml and the web pages from the episodes already built.
+
+    \b
+    Example:
+      audiobook feed --show show --base-url https://example.com/show/
+    """
+    _publish(show, base_url, quiet=False, require_feed=True)
+
+
+@cli.command()
+@click.option("--show", type=click.Path(path_type=Path), default=Path("show"), show_default=True,
+              help="Show directory to serve.")
+@click.option("--host", default="127.0.0.1", show_default=True,
+              help="Address to listen on; 0.0.0.0 lets a phone on the same network listen.")
+@click.option("--port", type=int, default=8000, show_default=True, help="Port to listen on.")
+def serve(show, host, port):
+    """Serve the show for preview, with byte ranges for the audio.
+
+    When podcast.toml sets no base URL, the feed is rewritten for the address
+    served, so a podcast app on this machine (or phone) can subscribe to it.
+
+    \b
+    Example:
+      audiobook serve --show show --host 0.0.0.0 --port 8000
+    """
+    from audiobook import serve as server
+    from audiobook.publish import publish_show
+    from audiobook.show import load_show
+
+    def ready(url: str) -> None:
+        if not load_show(show).base_url:
+            publish_show(show, url)
+        click.echo(f"Serving {show} at {url} (feed: {url}feed.xml); Ctrl-C stops", err=True)
+
+    server.serve(show, host, port, on_ready=ready)
+    click.echo("audiobook: stopped", err=True)
 
 
 @cli.command()

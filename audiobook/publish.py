@@ -94,3 +94,43 @@ def sidecar_texts(timeline: Timeline, manifest: dict) -> dict[str, str]:
         "srt": subrip(timeline),
         "manifest": json.dumps(manifest, ensure_ascii=False, indent=2) + "\n",
     }
+
+
+# --- the show: site and feed, from every episode's manifest ------------------------------
+
+DEFAULT_BASE_URL = "http://127.0.0.1:8000/"  # what `audiobook serve` answers on by default
+
+
+@dataclass
+class Publication:
+    pages: list[Path]
+    feed: Path | None
+    note: str | None  # what the user should know (no feed yet, a default base URL)
+
+
+def publish_show(show: Path, base_url: str | None = None, require_feed: bool = False) -> Publication:
+    """Rewrite the site and the feed from every episode the show holds.
+
+    Settings are checked before anything is written. Without an owner email
+    (Apple requires one) there is no feed yet, unless ``require_feed`` makes
+    that an error; without a base URL the feed points at the local server.
+    """
+    from audiobook.episodes import load_episodes
+    from audiobook.feed import build_feed, write_feed
+    from audiobook.show import load_show
+    from audiobook.site import write_site
+
+    settings = load_show(show, base_url)
+    episodes = load_episodes(show)
+    url = settings.base_url or DEFAULT_BASE_URL
+    if settings.email or require_feed:
+        settings.require_email()
+        build_feed(settings, episodes, base_url=url)  # refuse bad settings before writing
+    pages = write_site(show, settings.title, episodes, settings.description)
+    if not settings.email:
+        return Publication(pages, None, "no feed.xml yet: the show needs an owner email "
+                                        "(audiobook init --email you@example.com)")
+    feed = write_feed(show, settings, episodes, base_url=url)
+    note = None if settings.base_url else (f"feed.xml points at {url}; set the public address with "
+                                           f"'audiobook init --base-url URL --force' or 'audiobook feed --base-url URL'")
+    return Publication(pages, feed, note)

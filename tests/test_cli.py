@@ -171,8 +171,9 @@ def tiny_show(tmp_path_factory, isolated_cache):
 def test_build_summary_line(tiny_show):
     essay, show, result = tiny_show
     mp3 = show / "episodes" / "tiny.mp3"
-    line, = result.stdout.splitlines()
+    line, published = result.stdout.splitlines()
     assert line.startswith(f"{mp3}: 0:")
+    assert published == f"{show / 'index.html'}: site updated"  # no email yet, so no feed
     manifest = json.loads((show / "episodes" / "tiny.json").read_text(encoding="utf-8"))
     chapters = len(manifest["chapters"])
     assert re.search(rf", {chapters} chapters, [\d.]+ KB, -1[56]\.\d LUFS, pyttsx3 voice gmw/en-us; ", line), line

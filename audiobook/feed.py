@@ -1,0 +1,264 @@
+"""The show's podcast feed: RSS 2.0 with the itunes and Podcasting 2.0 namespaces.
+
+Built as an element tree with lxml and serialized by it, never from string
+templates, so any title (``&``, ``<``, quotes, emoji, right-to-left script)
+comes out well-formed and reads back exactly.
+
+The feed is a pure function of the show settings and the episodes' manifests:
+``lastBuildDate`` is the newest episode's publication time, so an unchanged
+show rewrites a byte-identical feed and a rebuilt episode whose audio did not
+change leaves every item as it was.
+
+Enclosure URLs carry the audio's version in their path,
+``episodes/<first 12 hex of sha256>/<stem>.mp3``: a changed audio gets a new
+URL (apps and caches fetch it again) while the GUID never changes. The
+versioned file is a hard link to ``episodes/<stem>.mp3`` (a copy where links
+are not possible), made by ``write_feed``. A path, not a query string such as
+``?v=``, because static hosts and feed checkers map URLs to files by path.
+"""
+from __future__ import annotations
+
+import datetime
+import email.utils
+import os
+import re
+import shutil
+import urllib.parse
+import uuid
+from pathlib import Path
+
+import lxml.html
+from lxml import etree
+from lxml.html import builder as html
+from PIL import Image
+
+from audiobook import __version__
+from audiobook.cover import MAX_SIDE, generate_cover, load_cover
+from audiobook.episodes import EPISODES, PublishedEpisode
+from audiobook.errors import InputError, OutputError
+from audiobook.fsutil import atomic_path, write_bytes_atomic
+from audiobook.show import COVER_FILE, ShowSettings, check_art, check_base_url, cover_jpeg
+
+FEED_FILE = "feed.xml"
+ITUNES = "http://www.itunes.com/dtds/podcast-1.0.dtd"
+PODCAST = "https://podcastindex.org/namespace/1.0"
+ATOM = "http://www.w3.org/2005/Atom"
+CONTENT = "http://purl.org/rss/1.0/modules/content/"
+PSC = "http://podlove.org/simple-chapters"
+NSMAP = {"itunes": ITUNES, "podcast": PODCAST, "atom": ATOM, "content": CONTENT, "psc": PSC}
+
+# https://github.com/Podcastindex-org/podcast-namespace/blob/main/docs/tags/guid.md
+PODCAST_GUID_NAMESPACE = uuid.UUID("ead4c236-bf58-58c6-a2c6-a6b28d128cb6")
+DESCRIPTION_BYTES = 4000  # Apple's limit for a show's (and an episode's) description
+VERSION_HEX = 12
+_VERSION_DIR = re.compile(rf"[0-9a-f]{{{VERSION_HEX}}}")
+# Characters XML 1.0 cannot carry at all (lxml refuses them): dropped, not escaped.
+_NOT_XML = re.compile("[^\t\n\r\u0020-\ud7ff\ue000-\ufffd\U00010000-\U0010ffff]")
+
+
+def podcast_guid(feed_url: str) -> str:
+    """podcast:guid: UUIDv5 of the feed URL without its scheme and trailing slashes."""
+    bare = re.sub(r"^[A-Za-z][A-Za-z0-9+.-]*://", "", feed_url).rstrip("/")
+    return str(uuid.uuid5(PODCAST_GUID_NAMESPACE, bare))
+
+
+def enclosure_path(episode: PublishedEpisode) -> str:
+    """Where the feed says the audio is, relative to the show: changes whenever the audio does."""
+    return f"{EPISODES}/{episode.sha256[:VERSION_HEX]}/{episode.mp3.name}"
+
+
+def page_path(episode: PublishedEpisode) -> str:
+    """The episode's web page (written by the site generator), also its HTML transcript."""
+    return f"{EPISODES}/{episode.stem}.html"
+
+
+def _text(value: str | None) -> str:
+    return _NOT_XML.sub("", value or "")
+
+
+def _clip_bytes(text: str, limit: int = DESCRIPTION_BYTES) -> str:
+    """At most limit bytes of UTF-8, cut at a character boundary, with an ellipsis when cut."""
+    data = text.encode("utf-8")
+    if len(data) <= limit:
+        return text
+    return data[: limit - 3].decode("utf-8", "ignore").rstrip() + "\u2026"
+
+
+def _rfc2822(moment: datetime.datetime) -> str:
+    if moment.tzinfo is None:
+        moment = moment.replace(tzinfo=datetime.timezone.utc)
+    return email.utils.format_datetime(moment.astimezone(datetime.timezone.utc), usegmt=True)
+
+
+def _clock(seconds: float) -> str:
+    millis = round(seconds * 1000)
+    hours, rest = divmod(millis, 3_600_000)
+    minutes, rest = divmod(rest, 60_000)
+    return f"{hours:02d}:{minutes:02d}:{rest // 1000:02d}.{rest % 1000:03d}"
+
+
+def _sub(parent: etree._Element, tag: str, text: str | None = None, /, **attrib: str) -> etree._Element:
+    """A child element; ``tag`` may be prefixed ("itunes:image")."""
+    prefix, _, name = tag.rpartition(":")
+    element = etree.SubElement(parent, f"{{{NSMAP[prefix]}}}{name}" if prefix else name,
+                               {k: _text(v) for k, v in attrib.items()})
+    if text is not None:
+        element.text = _text(text)
+    return element
+
+
+def _show_notes(episode: PublishedEpisode) -> str:
+    """content:encoded: the description and the chapter list, as HTML built by lxml."""
+    parts = [html.P(_text(episode.description))] if episode.description else []
+    if episode.chapters:
+        parts.append(html.OL(*[html.LI(f"{_clock(c['start'])[:8]} {_text(c['title'])}") for c in episode.chapters]))
+    return "".join(lxml.html.tostring(part, encoding="unicode") for part in parts)
+
+
+def _item(channel: etree._Element, show: ShowSettings, episode: PublishedEpisode, number: int,
+          base: str) -> None:
+    def url(relative: str) -> str:
+        return base + urllib.parse.quote(relative)
+
+    item = _sub(channel, "item")
+    _sub(item, "title", episode.title)
+    _sub(item, "link", episode.link or url(page_path(episode)))
+    _sub(item, "description", _clip_bytes(episode.description or episode.title))
+    _sub(item, "content:encoded", _show_notes(episode) or _text(episode.title))
+    _sub(item, "guid", episode.guid, isPermaLink="false")
+    _sub(item, "pubDate", _rfc2822(episode.published))
+    size = episode.mp3.stat().st_size
+    if size != episode.size:
+        raise InputError(f"{episode.mp3} is {size} bytes but its manifest says {episode.size}: "
+                         f"it changed after it was built; rebuild it with --force")
+    _sub(item, "enclosure", url=url(enclosure_path(episode)), length=str(size), type="audio/mpeg")
+    _sub(item, "itunes:title", episode.title)
+    _sub(item, "itunes:author", episode.author)
+    _sub(item, "itunes:duration", str(round(episode.duration)))
+    if episode.sidecar(".jpg").is_file():
+        _sub(item, "itunes:image", href=url(f"{EPISODES}/{episode.stem}.jpg"))
+    _sub(item, "itunes:explicit", "true" if show.explicit else "false")
+    _sub(item, "itunes:episode", str(number))
+    _sub(item, "itunes:episodeType", "full")
+    if episode.sidecar(".chapters.json").is_file():
+        _sub(item, "podcast:chapters", url=url(f"{EPISODES}/{episode.stem}.chapters.json"),
+             type="application/json+chapters")
+    # rel="captions": a timed file (https://github.com/Podcastindex-org/podcast-namespace/blob/main/docs/tags/transcript.md
+    # shows it on SRT as well as VTT); the HTML page is a plain transcript. VTT first: Apple ingests it.
+    for suffix, mime, captions in ((".vtt", "text/vtt", True), (".srt", "application/x-subrip", True)):
+        if episode.sidecar(suffix).is_file():
+            attrs = {"rel": "captions"} if captions else {}
+            _sub(item, "podcast:transcript", url=url(f"{EPISODES}/{episode.stem}{suffix}"), type=mime,
+                 language=episode.language, **attrs)
+    _sub(item, "podcast:transcript", url=url(page_path(episode)), type="text/html", language=episode.language)
+    if episode.chapters:  # Podlove Simple Chapters: what gPodder (podcastparser) and older apps read
+        chapters = _sub(item, "psc:chapters", version="1.2")
+        for chapter in episode.chapters:
+            _sub(chapters, "psc:chapter", start=_clock(chapter["start"]), title=chapter["title"])
+
+
+def build_feed(show: ShowSettings, episodes: list[PublishedEpisode], base_url: str | None = None) -> bytes:
+    """The feed as UTF-8 bytes; the same show and episodes always give the same bytes.
+
+    ``base_url`` (where the show directory is published) overrides the show's.
+    Refuses (ConfigError) without an owner email or a base URL.
+    """
+    base = check_base_url(base_url) if base_url else show.require_base_url()
+    owner_email = show.require_email()
+    feed_url = base + FEED_FILE
+    ordered = sorted(episodes, key=lambda e: (e.published, e.stem))  # oldest first: episode 1
+
+    rss = etree.Element("rss", version="2.0", nsmap=NSMAP)
+    channel = _sub(rss, "channel")
+    _sub(channel, "title", show.title)
+    _sub(channel, "link", show.link or base)
+    _sub(channel, "description", _clip_bytes(show.description))
+    _sub(channel, "language", show.language)
+    _sub(channel, "generator", f"audiobook {__version__}")
+    if ordered:
+        newest = _rfc2822(ordered[-1].published)
+        _sub(channel, "pubDate", newest)
+        _sub(channel, "lastBuildDate", newest)
+    _sub(channel, "atom:link", href=feed_url, rel="self", type="application/rss+xml")
+    image = _sub(channel, "image")
+    _sub(image, "url", base + COVER_FILE)
+    _sub(image, "title", show.title)
+    _sub(image, "link", show.link or base)
+    _sub(channel, "itunes:author", show.author)
+    owner = _sub(channel, "itunes:owner")
+    _sub(owner, "itunes:name", show.author)
+    _sub(owner, "itunes:email", owner_email)
+    _sub(channel, "itunes:image", href=base + COVER_FILE)
+    parent = channel
+    for name in show.categories:  # nested: <itunes:category text="Main"><itunes:category text="Sub"/>
+        parent = _sub(parent, "itunes:category", text=name)
+    _sub(channel, "itunes:explicit", "true" if show.explicit else "false")
+    _sub(channel, "itunes:type", show.type)
+    _sub(channel, "podcast:guid", podcast_guid(feed_url))
+    _sub(channel, "podcast:locked", "yes" if show.locked else "no")
+    numbers = {id(e): n for n, e in enumerate(ordered, 1)}
+    for episode in reversed(ordered):  # newest first
+        _item(channel, show, episode, numbers[id(episode)], base)
+    return etree.tostring(rss, xml_declaration=True, encoding="UTF-8", pretty_print=True)
+
+
+def _cover_to_write(show_dir: Path, show: ShowSettings) -> bytes | None:
+    """New bytes for the show's cover.jpg, or None when the one there is right."""
+    target = show_dir / COVER_FILE
+    if show.cover:
+        wanted = cover_jpeg(check_art(show.cover, f"cover of {show_dir}"))
+    elif target.is_file():
+        check_art(target, f"show art {target}")
+        with Image.open(target) as image:
+            if image.format == "JPEG" and image.width <= MAX_SIDE:
+                return None
+        wanted = load_cover(target)
+    else:
+        wanted = generate_cover(show.title, show.author)
+    return None if target.is_file() and target.read_bytes() == wanted else wanted
+
+
+def _link_version(episode: PublishedEpisode, show_dir: Path) -> Path:
+    """The versioned enclosure file: a hard link to the MP3 (a copy where the filesystem has none)."""
+    alias = show_dir / enclosure_path(episode)
+    if alias.is_file() and os.path.samefile(alias, episode.mp3):
+        return alias
+    alias.parent.mkdir(exist_ok=True)
+    with atomic_path(alias) as partial:
+        partial.unlink()
+        try:
+            os.link(episode.mp3, partial)
+        except OSError:
+            shutil.copyfile(episode.mp3, partial)
+    return alias
+
+
+def _prune_versions(show_dir: Path, keep: set[Path]) -> None:
+    """Remove enclosure versions no episode in the feed points at any more."""
+    for folder in (show_dir / EPISODES).iterdir():
+        if not (folder.is_dir() and _VERSION_DIR.fullmatch(folder.name)):
+            continue
+        for stale in folder.glob("*.mp3"):
+            if stale not in keep:
+                stale.unlink()
+        if not any(folder.iterdir()):
+            folder.rmdir()
+
+
+def write_feed(show_dir: Path, show: ShowSettings, episodes: list[PublishedEpisode],
+               base_url: str | None = None) -> Path:
+    """Write show_dir/feed.xml (and cover.jpg when needed); everything is checked before anything is written."""
+    show_dir = Path(show_dir)
+    data = build_feed(show, episodes, base_url)
+    cover = _cover_to_write(show_dir, show)
+    target = show_dir / FEED_FILE
+    try:
+        if cover is not None:
+            write_bytes_atomic(show_dir / COVER_FILE, cover)
+        keep = {_link_version(episode, show_dir) for episode in episodes}
+        write_bytes_atomic(target, data)
+        if (show_dir / EPISODES).is_dir():
+            _prune_versions(show_dir, keep)
+    except OSError as exc:
+        raise OutputError(f"cannot write the feed into {show_dir}: {exc.strerror or exc}") from exc
+    return target
