@@ -101,10 +101,8 @@ def script_of(*texts: str) -> Script:
 
 
 def speak(script, engine, voice, rate, cache, **options):
-    """speak() returning the Speech with its clips as a list, whatever shape it hands them in."""
-    result = _speak(script, engine, voice, rate, cache, **options)
-    speech, clips = result if isinstance(result, tuple) else (result, result.clips)
-    speech.clips = list(clips)
+    """speak(), with its clips kept on the Speech for short assertions."""
+    speech, speech.clips = _speak(script, engine, voice, rate, cache, **options)
     return speech
 
 
@@ -328,3 +326,42 @@ def test_a_pool_of_two_workers_makes_valid_clips_with_pyttsx3(tmp_path):
         assert np.abs(audio).max() > 0.05, f"silent clip for {text!r}"
         assert np.abs(audio).max() <= peak + ONE_LSB
     assert not list((tmp_path / "clips").rglob("*.part"))
+
+
+# --- a second voice for block quotes ---------------------------------------------------------
+
+@pytest.mark.e2e
+def test_block_quotes_are_spoken_in_the_quote_voice(tmp_path):
+    from audiobook.cache import read_clip
+    from audiobook.engines import load_engine
+    from audiobook.models import NARRATOR, QUOTE_ROLE
+    from audiobook.pipeline import plan_essay
+
+    sentence = "The same words, read twice."
+    essay = tmp_path / "quoted.md"
+    essay.write_text(f"{sentence}\n\n> {sentence}\n", encoding="utf-8")
+    script = plan_essay(essay, tmp_path / "show", {"engine": "pyttsx3"}).script
+    clips = speak(script, load_engine("pyttsx3"), "gmw/en-us", 175, ClipCache(tmp_path / "cache"),
+                  quote_voice="gmw/en").clips
+    by_role = {s.role: c for s, c in zip(script.segments, clips) if s.display == sentence}
+    assert set(by_role) == {NARRATOR, QUOTE_ROLE}
+    narrator, quote = read_clip(by_role[NARRATOR].path), read_clip(by_role[QUOTE_ROLE].path)
+    assert by_role[NARRATOR].path != by_role[QUOTE_ROLE].path
+    same_length = min(narrator.size, quote.size)
+    assert narrator.size != quote.size or not np.allclose(narrator[:same_length], quote[:same_length])
+
+
+@pytest.mark.e2e
+def test_a_quote_voice_build_keeps_cues_in_order(tmp_path):
+    from conftest import FIELD_NOTES, parse_vtt, run_cli
+
+    show = tmp_path / "show"
+    result = run_cli("build", FIELD_NOTES, "--show", show, "--engine", "pyttsx3",
+                     "--quote-voice", "en-gb", cwd=tmp_path)
+    assert result.returncode == 0, result.stderr
+    manifest = json.loads((show / "episodes" / "field-notes.json").read_text(encoding="utf-8"))
+    assert manifest["engine"]["quote_voice"] == "gmw/en"  # the language en-gb names espeak-ng's gmw/en
+    cues = parse_vtt((show / "episodes" / "field-notes.vtt").read_text(encoding="utf-8"))
+    starts = [cue.start for cue in cues]
+    assert starts == sorted(starts) and len(cues) == len(manifest["segments"])
+    assert all(cue.end <= following.start for cue, following in zip(cues, cues[1:]))
