@@ -7,9 +7,11 @@ the sidecar last, so an entry without a sidecar is treated as absent.
 """
 from __future__ import annotations
 
+import contextlib
 import hashlib
 import json
 import os
+import time
 import wave
 from dataclasses import dataclass
 from pathlib import Path
@@ -53,9 +55,11 @@ class ClipCache:
     def get(self, key: str) -> CacheEntry | None:
         wav = self._wav(key)
         try:
-            meta = json.loads(wav.with_suffix(".json").read_text())
+            sidecar = wav.with_suffix(".json")
+            meta = json.loads(sidecar.read_text())
             if not wav.is_file():
                 return None
+            os.utime(sidecar)  # last use, for `audiobook cache prune --older-than`
             return CacheEntry(wav, int(meta["samples"]), float(meta["peak"]), list(meta["profile"]))
         except (OSError, ValueError, KeyError):
             return None
@@ -68,6 +72,34 @@ class ClipCache:
         meta = {"samples": len(pcm), "peak": peak, "profile": profile}
         write_text_atomic(wav.with_suffix(".json"), json.dumps(meta))
         return CacheEntry(wav, len(pcm), peak, profile)
+
+
+@dataclass
+class CacheStats:
+    root: Path
+    clips: int
+    bytes: int
+
+
+def cache_stats(cache: ClipCache) -> CacheStats:
+    wavs = list(cache.root.glob("*/*.wav")) if cache.root.is_dir() else []
+    size = sum(p.stat().st_size for p in cache.root.rglob("*") if p.is_file()) if wavs else 0
+    return CacheStats(cache.root, len(wavs), size)
+
+
+def prune_cache(cache: ClipCache, older_than_days: float) -> CacheStats:
+    """Remove clips not used for ``older_than_days`` (0: all); return what went."""
+    cutoff = time.time() - older_than_days * 86400
+    removed = CacheStats(cache.root, 0, 0)
+    for sidecar in cache.root.glob("*/*.json") if cache.root.is_dir() else []:
+        if sidecar.stat().st_mtime > cutoff and older_than_days > 0:
+            continue
+        for path in (sidecar.with_suffix(".wav"), sidecar):  # the WAV first: no entry without it
+            with contextlib.suppress(FileNotFoundError):
+                removed.bytes += path.stat().st_size
+                path.unlink()
+        removed.clips += 1
+    return removed
 
 
 def write_wav(path: Path, pcm: np.ndarray, sample_rate: int) -> None:

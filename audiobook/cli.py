@@ -312,6 +312,47 @@ def voices(engine, language):
             click.echo(f"{name}\t{voice.id}\t{voice.language}\t{voice.name}\t{voice.source}")
 
 
+@cli.group()
+def cache():
+    """Where synthesized clips are kept, and how to shrink that store.
+
+    \b
+    Example:
+      audiobook cache info
+      audiobook cache prune --older-than 30
+    """
+
+
+@cache.command("info")
+def cache_info():
+    """Print where the clip cache is, how many clips it holds and its size.
+
+    \b
+    Example:
+      audiobook cache info
+    """
+    from audiobook.cache import ClipCache, cache_stats
+
+    stats = cache_stats(ClipCache())
+    click.echo(f"{stats.root}: {stats.clips} clips, {_human_size(stats.bytes)}")
+
+
+@cache.command("prune")
+@click.option("--older-than", type=float, default=0, show_default=True, metavar="DAYS",
+              help="Only clips not used for this many days (0: every clip).")
+def cache_prune(older_than):
+    """Delete cached clips; later builds synthesize them again when needed.
+
+    \b
+    Example:
+      audiobook cache prune --older-than 30
+    """
+    from audiobook.cache import ClipCache, prune_cache
+
+    removed = prune_cache(ClipCache(), older_than)
+    click.echo(f"removed {removed.clips} clips, {_human_size(removed.bytes)}, from {removed.root}")
+
+
 def main(argv: list[str] | None = None) -> None:
     """Entry point: one line on stderr and exit 2 for any error a user can fix."""
     try:

@@ -1,0 +1,62 @@
+"""The clip cache: content addressing, atomic entries, and the `cache` commands."""
+from __future__ import annotations
+
+import os
+import time
+
+import numpy as np
+
+from audiobook.cache import ClipCache, cache_stats, clip_key, prune_cache
+from conftest import cli_env, run_cli
+
+
+def _fill(cache: ClipCache, count: int) -> list[str]:
+    keys = [clip_key("fake", "1", "v", 175, f"text {n}") for n in range(count)]
+    for key in keys:
+        cache.put(key, np.zeros(4410, np.int16), 44100, 0.1, [0.0])
+    return keys
+
+
+def test_the_key_changes_with_every_input():
+    base = ("fake", "1", "v", 175, "text")
+    variants = [("other", "1", "v", 175, "text"), ("fake", "2", "v", 175, "text"),
+                ("fake", "1", "w", 175, "text"), ("fake", "1", "v", 176, "text"),
+                ("fake", "1", "v", 175, "text.")]
+    assert len({clip_key(*base)} | {clip_key(*v) for v in variants}) == 1 + len(variants)
+
+
+def test_stats_count_clips_and_bytes(tmp_path):
+    cache = ClipCache(tmp_path / "clips")
+    assert cache_stats(cache).clips == 0
+    _fill(cache, 3)
+    stats = cache_stats(cache)
+    assert stats.clips == 3 and stats.bytes > 3 * 4410 * 2
+
+
+def test_prune_removes_only_clips_unused_for_long(tmp_path):
+    cache = ClipCache(tmp_path / "clips")
+    old, recent = _fill(cache, 2)
+    month_ago = time.time() - 31 * 86400
+    os.utime(cache._wav(old).with_suffix(".json"), (month_ago, month_ago))
+    removed = prune_cache(cache, older_than_days=30)
+    assert removed.clips == 1
+    assert cache.get(old) is None and cache.get(recent) is not None
+
+
+def test_using_a_clip_keeps_it(tmp_path):
+    cache = ClipCache(tmp_path / "clips")
+    key, = _fill(cache, 1)
+    month_ago = time.time() - 31 * 86400
+    os.utime(cache._wav(key).with_suffix(".json"), (month_ago, month_ago))
+    assert cache.get(key) is not None  # a hit marks it used now
+    assert prune_cache(cache, older_than_days=30).clips == 0
+
+
+def test_cache_commands(tmp_path):
+    env = cli_env(AUDIOBOOK_CACHE_DIR=str(tmp_path / "clips"))
+    _fill(ClipCache(tmp_path / "clips"), 2)
+    info = run_cli("cache", "info", cwd=tmp_path, env=env)
+    assert info.returncode == 0 and f"{tmp_path / 'clips'}: 2 clips" in info.stdout
+    pruned = run_cli("cache", "prune", cwd=tmp_path, env=env)
+    assert pruned.returncode == 0 and "removed 2 clips" in pruned.stdout
+    assert cache_stats(ClipCache(tmp_path / "clips")).clips == 0
