@@ -4,7 +4,11 @@ Quirks this module works around (see also speak.py, which checks each clip):
 - the espeak driver prints "Audio saved to ..." on stdout for every clip, so
   stdout is silenced at the file-descriptor level around each call;
 - it sometimes writes no file, or a truncated one, notably on the first call
-  after init; we return whatever it wrote and let the caller judge and retry.
+  after init; we return whatever it wrote and let the caller judge and retry;
+- setProperty("rate") often does not reach the utterance (a voice set after it
+  resets the rate; in tests 27 of 30 rate changes were lost), so the rate goes
+  into the text as espeak's embedded speed command instead, which held in
+  every try. setProperty("voice") is reliable.
 """
 from __future__ import annotations
 
@@ -23,6 +27,14 @@ from audiobook.engines import Engine, Voice
 # The shared library pyttsx3's espeak driver loads on Linux.
 ESPEAK_LIBRARY = "libespeak-ng.so.1"
 FALLBACK_VOICE = "gmw/en-us"
+# Bumped when what this module asks of espeak-ng changes, so cached clips made
+# the old way are not reused.
+REVISION = 2
+
+
+def _with_rate(text: str, rate: int) -> str:
+    """espeak-ng's embedded command for speed (words per minute): Ctrl-A, value, "S"."""
+    return f"\x01{int(rate)}S {text}"
 
 
 @contextlib.contextmanager
@@ -83,7 +95,7 @@ class Pyttsx3Engine(Engine):
 
         espeak = _espeak.Info()
         espeak = espeak.decode() if isinstance(espeak, bytes) else str(espeak)
-        return f"pyttsx3 {package_version('pyttsx3')}, espeak-ng {espeak}"
+        return f"pyttsx3 {package_version('pyttsx3')}, espeak-ng {espeak}, revision {REVISION}"
 
     def voices(self) -> list[Voice]:
         return [
@@ -109,8 +121,7 @@ class Pyttsx3Engine(Engine):
         out = self._workdir / "clip.wav"
         out.unlink(missing_ok=True)
         self._tts.setProperty("voice", voice)
-        self._tts.setProperty("rate", rate)
         with _quiet_stdout():
-            self._tts.save_to_file(text, str(out))
+            self._tts.save_to_file(_with_rate(text, rate), str(out))
             self._tts.runAndWait()
         return _read_wav(out)
