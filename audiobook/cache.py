@@ -42,7 +42,7 @@ class CacheEntry:
     path: Path
     samples: int
     peak: float
-    profile: list[float]
+    profile: np.ndarray  # float32: a book holds hundreds of thousands of these values
 
 
 class ClipCache:
@@ -60,16 +60,18 @@ class ClipCache:
             if not wav.is_file():
                 return None
             os.utime(sidecar)  # last use, for `audiobook cache prune --older-than`
-            return CacheEntry(wav, int(meta["samples"]), float(meta["peak"]), list(meta["profile"]))
+            profile = np.asarray(meta["profile"], dtype=np.float32)
+            return CacheEntry(wav, int(meta["samples"]), float(meta["peak"]), profile)
         except (OSError, ValueError, KeyError):
             return None
 
-    def put(self, key: str, pcm: np.ndarray, sample_rate: int, peak: float, profile: list[float]) -> CacheEntry:
+    def put(self, key: str, pcm: np.ndarray, sample_rate: int, peak: float, profile: np.ndarray) -> CacheEntry:
         wav = self._wav(key)
         wav.parent.mkdir(parents=True, exist_ok=True)
         with atomic_path(wav) as tmp:
             write_wav(tmp, pcm, sample_rate)
-        meta = {"samples": len(pcm), "peak": peak, "profile": profile}
+        profile = np.asarray(profile, dtype=np.float32)
+        meta = {"samples": len(pcm), "peak": peak, "profile": [float(e) for e in profile]}
         write_text_atomic(wav.with_suffix(".json"), json.dumps(meta))
         return CacheEntry(wav, len(pcm), peak, profile)
 

@@ -101,7 +101,7 @@ def render_clip(engine: Engine, job: ClipJob, cache: ClipCache) -> CacheEntry:
             signal, profile = limited, loudness.energy_profile(limited)
     pcm44 = np.round(signal * 32768).clip(-32768, 32767).astype(np.int16)
     return cache.put(job.key, pcm44, SAMPLE_RATE,
-                     loudness.true_peak(signal), [float(e) for e in profile])
+                     loudness.true_peak(signal), profile)
 
 
 # Worker-process state: one engine per worker, loaded once by the initializer.
