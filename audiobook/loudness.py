@@ -72,17 +72,24 @@ def k_weighting_response(sample_rate: int = SAMPLE_RATE, length: int = FILTER_TA
     return np.array(response)
 
 
-@functools.lru_cache(maxsize=2)  # a few MB each; clips of similar length share one
+FFT_BLOCK = 1 << 17  # samples per block of the overlap-add convolution: memory stays small
+
+
+@functools.lru_cache(maxsize=2)
 def _response_spectrum(fft_size: int, sample_rate: int) -> np.ndarray:
     return np.fft.rfft(k_weighting_response(sample_rate).astype(np.float32), fft_size)
 
 
 def energy_profile(signal: np.ndarray, sample_rate: int = SAMPLE_RATE) -> np.ndarray:
     """K-weighted energy per 10 ms bin of a clip, including its filter tail."""
-    size = signal.size + FILTER_TAIL - 1
-    fft_size = 1 << (size - 1).bit_length()  # powers of two keep the spectrum cache small
-    spectrum = np.fft.rfft(signal.astype(np.float32), fft_size) * _response_spectrum(fft_size, sample_rate)
-    filtered = np.fft.irfft(spectrum, fft_size)[:size].astype(np.float64)
+    taps = FILTER_TAIL
+    fft_size = 1 << (FFT_BLOCK + taps - 2).bit_length()
+    response = _response_spectrum(fft_size, sample_rate)
+    filtered = np.zeros(signal.size + taps - 1, dtype=np.float64)
+    for start in range(0, signal.size, FFT_BLOCK):  # overlap-add, block by block
+        block = signal[start:start + FFT_BLOCK].astype(np.float32)
+        out = np.fft.irfft(np.fft.rfft(block, fft_size) * response, fft_size)[: block.size + taps - 1]
+        filtered[start:start + out.size] += out
     return np.add.reduceat(filtered**2, np.arange(0, filtered.size, PROFILE_BIN))
 
 
@@ -147,11 +154,19 @@ class LoudnessMap:
         self._end = 0
 
     def add(self, owner: int, start: int, profile: np.ndarray) -> None:
-        """Place clip ``owner``'s energy profile at sample ``start``."""
+        """Place clip ``owner``'s energy profile at sample ``start``.
+
+        Kept per 100 ms sub-block, not per 10 ms bin: a book's program is
+        millions of bins, and this map lives until the whole book is written.
+        """
         bins = np.asarray(profile, dtype=np.float64)
-        self._owners.append(np.full(bins.size, owner))
-        self._subblocks.append((start + np.arange(bins.size) * PROFILE_BIN) // SUBBLOCK)
-        self._energies.append(bins)
+        if bins.size == 0:
+            return
+        subblocks = (start + np.arange(bins.size) * PROFILE_BIN) // SUBBLOCK
+        firsts = np.flatnonzero(np.r_[True, subblocks[1:] != subblocks[:-1]])
+        self._owners.append(np.full(firsts.size, owner, dtype=np.int32))
+        self._subblocks.append(subblocks[firsts])
+        self._energies.append(np.add.reduceat(bins, firsts))
 
     def extend_to(self, total: int) -> None:
         """The program's length: trailing silence still makes (quiet) blocks."""

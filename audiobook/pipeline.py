@@ -259,9 +259,8 @@ def build_episode(essay: Path, show: Path, flags: dict, progress: Progress | Non
     speech = Speech(planned.script, engine, voice, settings["rate"], ClipCache(), pool,
                     quote_voice=quote_voice)
     with atomic_path(mp3) as partial:
-        mixed = _encode(planned.script, speech, partial, settings["bitrate"], progress)
-        if pool is not None and last:
-            pool.shutdown()
+        release = pool.shutdown if pool is not None and last else None
+        mixed = _encode(planned.script, speech, partial, settings["bitrate"], progress, release)
         tag_episode(
             partial,
             title=settings["title"],
@@ -297,7 +296,8 @@ def build_episode(essay: Path, show: Path, flags: dict, progress: Progress | Non
     )
 
 
-def _encode(script: Script, speech: Speech, target: Path, bitrate: int, progress: Progress | None) -> Mix:
+def _encode(script: Script, speech: Speech, target: Path, bitrate: int, progress: Progress | None,
+            speech_done=None) -> Mix:
     """Encode while synthesis runs; write once more in the rare case levelling
     missed the loudness target by more than the tolerance. Progress counts the
     segments that reached the encoder, so it covers synthesis and encoding."""
@@ -307,6 +307,8 @@ def _encode(script: Script, speech: Speech, target: Path, bitrate: int, progress
         streamed["clips"], streamed["gains"] = write_program(script, speech, levelled_gain, sink, progress)
 
     encode_mp3(first_pass, target, sample_rate=SAMPLE_RATE, bitrate=bitrate)
+    if speech_done:
+        speech_done()  # the workers' memory goes before the whole-program measurement
     clips, gains = streamed["clips"], streamed["gains"]
     timeline = plan_timeline(script, clips)
     loudness = program_loudness(timeline, clips, gains)

@@ -11,6 +11,7 @@ loudness energy profile) and stored in the content-addressed cache.
 from __future__ import annotations
 
 import contextlib
+import ctypes
 import multiprocessing
 import threading
 from concurrent.futures import Future, ProcessPoolExecutor
@@ -116,7 +117,21 @@ def _init_worker(engine_name: str, cache_root: str) -> None:
 
 
 def _render_in_worker(job: ClipJob) -> tuple[str, CacheEntry]:
-    return job.key, render_clip(_worker_engine, job, _worker_cache)
+    entry = render_clip(_worker_engine, job, _worker_cache)
+    _release_free_memory()
+    return job.key, entry
+
+
+def _release_free_memory() -> None:
+    """Hand freed heap back to the system (glibc keeps it otherwise).
+
+    A long clip's arrays are tens of MB; without this each worker's RSS stays
+    at its largest clip for the rest of a book.
+    """
+    try:
+        ctypes.CDLL("libc.so.6").malloc_trim(0)
+    except (OSError, AttributeError):
+        pass  # not glibc: nothing to do
 
 
 @contextlib.contextmanager
