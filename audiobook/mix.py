@@ -15,7 +15,7 @@ from ``corrected_gains``.
 """
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from typing import BinaryIO, Callable, Iterable
 
 import numpy as np
@@ -85,11 +85,14 @@ def levelled_gain(index: int, clip: Clip) -> float:
     return float(min(gain, PEAK_CEILING / max(clip.peak, 1e-9)))
 
 
-def program_loudness(timeline: Timeline, clips: list[Clip], gains: list[float]) -> float:
-    """Integrated loudness (LUFS, dual mono) the MP3 of this program will measure."""
-    meter = LoudnessMap()
-    for index, (span, clip) in enumerate(zip(timeline.segments, clips)):
-        meter.add(index, span.start, clip.profile)
+def program_loudness(timeline: Timeline, clips: list[Clip], gains: list[float],
+                     meter: LoudnessMap | None = None) -> float:
+    """Integrated loudness (LUFS, dual mono) the MP3 of this program will measure,
+    from the clips' profiles or from a ``meter`` that write_program filled."""
+    if meter is None:
+        meter = LoudnessMap()
+        for index, (span, clip) in enumerate(zip(timeline.segments, clips)):
+            meter.add(index, span.start, clip.profile)
     meter.extend_to(timeline.total)
     return meter.integrated(gains) - ENCODER_LOSS
 
@@ -109,16 +112,25 @@ def write_silence(sink: BinaryIO, samples: int) -> None:
 
 
 def write_program(script: Script, clips: Iterable[Clip], gain_of: GainOf, sink: BinaryIO,
-                  progress: Callable[[int, int], None] | None = None) -> tuple[list[Clip], list[float]]:
+                  progress: Callable[[int, int], None] | None = None,
+                  meter: LoudnessMap | None = None) -> tuple[list[Clip], list[float]]:
     """Stream the program as 32-bit float little-endian mono PCM, in the layout
-    ``plan_timeline`` describes; return the clips and the gains used."""
+    ``plan_timeline`` describes; return the clips and the gains used.
+
+    With a ``meter``, each clip's loudness profile goes into it as the clip is
+    written and the returned clips keep none: a book's profiles add up."""
     written, gains = [], []
     report = progress or (lambda done, total: None)
-    write_silence(sink, _samples(LEAD_IN))
+    position = _samples(LEAD_IN)
+    write_silence(sink, position)
     for segment, clip in zip(script.segments, clips):
         gain = gain_of(segment.index, clip)
         sink.write((read_clip(clip.path) * gain).astype("<f4").tobytes())
         write_silence(sink, _samples(segment.pause_after))
+        if meter is not None:
+            meter.add(segment.index, position, clip.profile)
+            clip = replace(clip, profile=None)
+        position += clip.samples + _samples(segment.pause_after)
         written.append(clip)
         gains.append(gain)
         report(len(written), len(script.segments))

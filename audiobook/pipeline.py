@@ -27,6 +27,7 @@ from audiobook.episodes import EPISODES
 from audiobook.engines import choose_engine, engine_class, load_engine
 from audiobook.errors import InputError, OutputError
 from audiobook.lexicon import load_lexicon
+from audiobook.loudness import LoudnessMap
 from audiobook.fsutil import atomic_path, write_bytes_atomic, write_text_atomic
 from audiobook.mix import (
     SAMPLE_RATE,
@@ -301,22 +302,23 @@ def _encode(script: Script, speech: Speech, target: Path, bitrate: int, progress
     """Encode while synthesis runs; write once more in the rare case levelling
     missed the loudness target by more than the tolerance. Progress counts the
     segments that reached the encoder, so it covers synthesis and encoding."""
-    streamed = {}
+    streamed, meter = {}, LoudnessMap()
 
     def first_pass(sink):
-        streamed["clips"], streamed["gains"] = write_program(script, speech, levelled_gain, sink, progress)
+        streamed["clips"], streamed["gains"] = write_program(script, speech, levelled_gain, sink, progress,
+                                                             meter)
 
     encode_mp3(first_pass, target, sample_rate=SAMPLE_RATE, bitrate=bitrate)
     if speech_done:
         speech_done()  # the workers' memory goes before the whole-program measurement
     clips, gains = streamed["clips"], streamed["gains"]
     timeline = plan_timeline(script, clips)
-    loudness = program_loudness(timeline, clips, gains)
+    loudness = program_loudness(timeline, clips, gains, meter)
     if abs(loudness - TARGET_LUFS) > TOLERANCE:
         gains = corrected_gains(clips, gains, loudness)
         encode_mp3(lambda sink: write_program(script, clips, lambda i, clip: gains[i], sink),
                    target, sample_rate=SAMPLE_RATE, bitrate=bitrate)
-        loudness = program_loudness(timeline, clips, gains)
+        loudness = program_loudness(timeline, clips, gains, meter)
     return Mix(timeline, gains, loudness)
 
 

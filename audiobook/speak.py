@@ -10,6 +10,7 @@ loudness energy profile) and stored in the content-addressed cache.
 """
 from __future__ import annotations
 
+import collections
 import contextlib
 import ctypes
 import multiprocessing
@@ -197,6 +198,7 @@ class Speech:
         self._lock = threading.Lock()
         self._report(0, self.synthesized)
         self._futures: dict[str, Future] = {}
+        self._uses_left = collections.Counter(self.keys)  # entries go once their last use is past
         if pool is not None and self.synthesized > 1:
             for key, job in self._missing.items():
                 self._futures[key] = future = pool.submit(_render_in_worker, job)
@@ -224,6 +226,10 @@ class Speech:
                 yield Clip(segment.index, entry.path, entry.samples, entry.peak, key not in fresh,
                            entry.profile)
                 fresh.discard(key)
+                self._uses_left[key] -= 1
+                if not self._uses_left[key]:
+                    self._entries.pop(key)
+                    self._futures.pop(key, None)
         finally:
             for future in self._futures.values():
                 future.cancel()
