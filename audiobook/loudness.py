@@ -93,18 +93,39 @@ def energy_profile(signal: np.ndarray, sample_rate: int = SAMPLE_RATE) -> np.nda
     return np.add.reduceat(filtered**2, np.arange(0, filtered.size, PROFILE_BIN))
 
 
-def _oversampled(signal: np.ndarray) -> np.ndarray:
-    """|signal| at 4x the rate (libsoxr: several times faster than scipy's resample_poly)."""
+OVERSAMPLE_CHUNK = 1 << 16  # input samples per step: a long clip's 4x copy never sits in memory
+
+
+def sample_peaks(signal: np.ndarray) -> np.ndarray:
+    """For each sample, the largest |value| among its 4x oversampled points.
+
+    libsoxr (several times faster than scipy's resample_poly) runs as a stream
+    over chunks, so memory stays small however long the clip is.
+    """
     import soxr
 
-    return np.abs(soxr.resample(signal, SAMPLE_RATE, SAMPLE_RATE * TRUE_PEAK_OVERSAMPLING, "HQ"))
+    stream = soxr.ResampleStream(SAMPLE_RATE, SAMPLE_RATE * TRUE_PEAK_OVERSAMPLING, 1,
+                                 dtype="float32", quality="HQ")
+    peaks = np.zeros(signal.size, dtype=np.float32)
+    carry, filled = np.zeros(0, dtype=np.float32), 0
+    for start in range(0, max(signal.size, 1), OVERSAMPLE_CHUNK):
+        chunk = signal[start:start + OVERSAMPLE_CHUNK].astype(np.float32)
+        out = np.concatenate([carry, np.abs(stream.resample_chunk(
+            chunk, last=start + OVERSAMPLE_CHUNK >= signal.size))])
+        whole = min(out.size // TRUE_PEAK_OVERSAMPLING, signal.size - filled)
+        if whole:
+            peaks[filled:filled + whole] = out[: whole * TRUE_PEAK_OVERSAMPLING].reshape(whole, -1).max(axis=1)
+        carry, filled = out[whole * TRUE_PEAK_OVERSAMPLING:], filled + whole
+    if carry.size and filled < signal.size:
+        peaks[filled] = carry.max()
+    return peaks
 
 
 def true_peak(signal: np.ndarray) -> float:
     """BS.1770 true peak estimate: the sample peak of a 4x oversampled copy."""
     if signal.size == 0:
         return 0.0
-    return float(_oversampled(signal).max())
+    return float(sample_peaks(signal).max())
 
 
 def _window_minimum(values: np.ndarray, radius: int) -> np.ndarray:
@@ -134,9 +155,7 @@ def limit_peaks(signal: np.ndarray, ceiling: float) -> np.ndarray:
     can only lower it further), so the gain changes over ~20 ms and never
     too late.
     """
-    oversampled = _oversampled(signal)
-    oversampled = np.pad(oversampled, (0, max(signal.size * TRUE_PEAK_OVERSAMPLING - oversampled.size, 0)))
-    peaks = oversampled[: signal.size * TRUE_PEAK_OVERSAMPLING].reshape(-1, TRUE_PEAK_OVERSAMPLING).max(axis=1)
+    peaks = sample_peaks(signal)
     needed = np.minimum(np.float32(1.0), np.float32(ceiling) / np.maximum(peaks, np.float32(1e-12)))
     if needed.min() >= 1.0:
         return signal
