@@ -116,21 +116,19 @@ def publish_show(show: Path, base_url: str | None = None, require_feed: bool = F
     that an error; without a base URL the feed points at the local server.
     """
     from audiobook.episodes import load_episodes
-    from audiobook.feed import build_feed, write_feed
+    from audiobook.feed import write_feed
     from audiobook.show import load_show
     from audiobook.site import write_site
 
     settings = load_show(show, base_url)
     episodes = load_episodes(show)
     url = settings.base_url or DEFAULT_BASE_URL
+    feed, note = None, "no feed.xml yet: the show needs an owner email (audiobook init --email you@example.com)"
     if settings.email or require_feed:
         settings.require_email()
-        build_feed(settings, episodes, base_url=url)  # refuse bad settings before writing
+        feed = write_feed(show, settings, episodes, base_url=url)  # checks everything before writing
+        note = None if settings.base_url else (
+            f"feed.xml points at {url}; set the public address with "
+            f"'audiobook init --base-url URL --force' or 'audiobook feed --base-url URL'")
     pages = write_site(show, settings.title, episodes, settings.description)
-    if not settings.email:
-        return Publication(pages, None, "no feed.xml yet: the show needs an owner email "
-                                        "(audiobook init --email you@example.com)")
-    feed = write_feed(show, settings, episodes, base_url=url)
-    note = None if settings.base_url else (f"feed.xml points at {url}; set the public address with "
-                                           f"'audiobook init --base-url URL --force' or 'audiobook feed --base-url URL'")
     return Publication(pages, feed, note)
