@@ -22,7 +22,7 @@ from typing import Callable, Iterator
 import numpy as np
 from audiobook import loudness
 from audiobook.cache import CacheEntry, ClipCache, clip_key, write_wav
-from audiobook.engines import Engine, engine_class, engine_started_here, load_engine
+from audiobook.engines import Engine, engine_started_here, load_engine, usable_engine_class
 from audiobook.errors import EngineError
 from audiobook.models import QUOTE_ROLE, Clip, Script
 
@@ -148,9 +148,7 @@ def worker_pool(engine_name: str, jobs: int, cache: ClipCache | None = None):
     if jobs <= 1:
         yield None
         return
-    reason = engine_class(engine_name).unavailable_reason()
-    if reason:
-        raise EngineError(f"engine {engine_name!r} is not usable: {reason}")
+    usable_engine_class(engine_name)  # say why here, not as a broken pool later
     context = multiprocessing.get_context("forkserver" if engine_started_here() else "fork")
     pool = ProcessPoolExecutor(
         max_workers=jobs,

@@ -126,11 +126,17 @@ def engine_started_here() -> bool:
     return os.getpid() in _started_in
 
 
-def load_engine(name: str) -> Engine:
-    """Instantiate an engine, or say in one line why it cannot run here."""
+def usable_engine_class(name: str) -> type[Engine]:
+    """The engine's class, or an error saying in one line why it cannot run here."""
     cls = engine_class(name)
     reason = cls.unavailable_reason()
     if reason:
         raise EngineError(f"engine {name!r} is not usable: {reason}")
+    return cls
+
+
+def load_engine(name: str) -> Engine:
+    """Instantiate an engine (its models load here, once per process)."""
+    cls = usable_engine_class(name)
     _started_in.add(os.getpid())
     return cls()
