@@ -131,16 +131,18 @@ def _publish(show: Path, base_url: str | None, quiet: bool, require_feed: bool) 
 
 
 def _build_all(essays, show, flags, pool, force, quiet, verbose):
-    from audiobook.pipeline import build_episode, plan_essay
+    from audiobook.pipeline import build_episode
+
+    def describe(settings) -> None:
+        for line in settings.describe():
+            click.echo(f"  {line}", err=True)
 
     for number, essay in enumerate(essays, 1):
-        if verbose:
-            for line in plan_essay(essay, show, flags).settings.describe():
-                click.echo(f"  {line}", err=True)
         bar = _ProgressBar(f"Rendering {essay.name}", enabled=not quiet)
         try:
             episode = build_episode(essay, show, flags, progress=bar, pool=pool,
-                                    last=number == len(essays), force=force)
+                                    last=number == len(essays), force=force,
+                                    on_settings=describe if verbose else None)
         finally:
             bar.close()
         if quiet:

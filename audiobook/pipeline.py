@@ -17,6 +17,7 @@ import tempfile
 import uuid
 from dataclasses import dataclass, replace
 from pathlib import Path
+from typing import Callable
 
 from audiobook import __version__
 from audiobook.cache import ClipCache
@@ -59,6 +60,7 @@ class Planned:
     document: Document
     settings: Settings
     script: Script
+    previous: dict  # the manifest of an earlier build of this essay, {} if none
 
 
 @dataclass
@@ -103,13 +105,12 @@ def _identity(previous: dict, date: str) -> tuple[str, str]:
     return guid, published
 
 
-def _fill_from_text(settings: Settings, document: Document, show: Path, essay: Path) -> None:
+def _fill_from_text(settings: Settings, document: Document, essay: Path, previous: dict) -> None:
     """Title, description and date the essay did not give, from its text or history."""
     derived = {
         "title": (lambda: resolve_title(document), f"text of {essay.name}"),
         "description": (lambda: resolve_description(document), f"opening of {essay.name}"),
-        "date": (lambda: _previous_manifest(show, essay).get("date") or datetime.date.today().isoformat(),
-                 "first build"),
+        "date": (lambda: previous.get("date") or datetime.date.today().isoformat(), "first build"),
     }
     for key, (derive, source) in derived.items():
         if not settings[key]:
@@ -119,7 +120,8 @@ def _fill_from_text(settings: Settings, document: Document, show: Path, essay: P
 def plan_essay(essay: Path, show: Path, flags: dict) -> Planned:
     document = read_document(essay)
     settings = resolve_settings(show, essay, document.metadata, flags)
-    _fill_from_text(settings, document, show, essay)
+    previous = _previous_manifest(show, essay)
+    _fill_from_text(settings, document, essay, previous)
     settings.values["engine"], _ = choose_engine(settings["engine"])
     lexicon = load_lexicon(show, document.metadata.lexicon)
     metadata = replace(
@@ -133,7 +135,7 @@ def plan_essay(essay: Path, show: Path, flags: dict) -> Planned:
     )
     script = plan_script(document, metadata, lexicon=lexicon,
                          phonemes=engine_class(settings["engine"]).takes_phonemes)
-    return Planned(document, settings, script)
+    return Planned(document, settings, script, previous)
 
 
 def _prepare_output(show: Path) -> Path:
@@ -238,12 +240,16 @@ def _unchanged(mp3: Path, sidecars: Sidecars, build_key: str, planned: Planned) 
 
 
 def build_episode(essay: Path, show: Path, flags: dict, progress: Progress | None = None,
-                  pool=None, last: bool = True, force: bool = False) -> Episode:
+                  pool=None, last: bool = True, force: bool = False,
+                  on_settings: Callable[[Settings], None] | None = None) -> Episode:
     """Render one essay, unless its episode is already built from the same inputs.
 
     ``last`` says no essay follows, so the synthesis workers can go once its
-    speech is done; ``force`` rebuilds even an up-to-date episode."""
+    speech is done; ``force`` rebuilds even an up-to-date episode;
+    ``on_settings`` sees the resolved settings before any work (for --verbose)."""
     planned = plan_essay(essay, show, flags)
+    if on_settings:
+        on_settings(planned.settings)
     settings = planned.settings
     require_ffmpeg()
     engine = load_engine(settings["engine"])
@@ -279,7 +285,7 @@ def build_episode(essay: Path, show: Path, flags: dict, progress: Progress | Non
         manifest = _manifest(planned, speech, mixed, partial, cover)
         manifest["audio"]["file"] = mp3.name
         manifest["build_key"] = build_key
-        manifest["guid"], manifest["published"] = _identity(_previous_manifest(show, essay), settings["date"])
+        manifest["guid"], manifest["published"] = _identity(planned.previous, settings["date"])
     write_bytes_atomic(_art(mp3), cover)
     for name, text in sidecar_texts(mixed.timeline, manifest).items():
         write_text_atomic(getattr(sidecars, name), text)
