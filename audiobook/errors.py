@@ -24,6 +24,13 @@ class EngineError(AudiobookError):
     """A speech engine is missing, unknown, or keeps producing bad audio."""
 
 
+class EngineCrashed(EngineError):
+    """The process speaking a clip died; another try may well succeed.
+
+    Raised by each try and caught by the retry loop, which names the engine
+    and the text in the error the user sees."""
+
+
 class ToolMissingError(AudiobookError):
     """An external program (ffmpeg, ffprobe) is not installed."""
 

@@ -23,7 +23,7 @@ import numpy as np
 from audiobook import loudness
 from audiobook.cache import CacheEntry, ClipCache, clip_key, write_wav
 from audiobook.engines import Engine, engine_started_here, load_engine, usable_engine_class
-from audiobook.errors import EngineError
+from audiobook.errors import EngineCrashed, EngineError
 from audiobook.models import QUOTE_ROLE, Clip, Script
 
 SAMPLE_RATE = 44100
@@ -80,7 +80,11 @@ def synthesize_checked(engine: Engine, text: str, voice: str, rate: int) -> tupl
     """Synthesize, check the clip, retry; fail loudly if it stays wrong."""
     problem = None
     for _ in range(ATTEMPTS):
-        pcm, sample_rate = engine.synthesize(text, voice, rate)
+        try:
+            pcm, sample_rate = engine.synthesize(text, voice, rate)
+        except EngineCrashed as crash:
+            problem = str(crash)
+            continue
         problem = clip_problem(pcm, sample_rate, text, rate)
         if problem is None:
             return pcm, sample_rate

@@ -5,7 +5,10 @@ installing a plugin) without a row in ENGINE_CASES fails the suite.
 """
 from __future__ import annotations
 
+import hashlib
 import os
+import signal
+import subprocess
 import sys
 import types
 from importlib.metadata import EntryPoint, entry_points
@@ -17,7 +20,7 @@ import audiobook.engines as engines
 from audiobook.engines import (
     DEFAULT_ENGINES, ENTRY_POINT_GROUP, Engine, Voice, engine_class, engine_targets, load_engine,
 )
-from audiobook.errors import EngineError
+from audiobook.errors import EngineCrashed, EngineError
 from audiobook.speak import clip_problem
 from conftest import ROOT, cli_env, run_cli
 
@@ -171,6 +174,28 @@ def test_engine_speaks_its_text(engine_case):
         pytest.fail(f"{ATTEMPTS} bad clips: {problems}")
 
 
+def test_a_clip_is_the_same_samples_whatever_was_said_before(engine_case):
+    """The clip cache and builds spread over workers or machines rely on it:
+    espeak-ng's flutter state and Piper's noise generator would otherwise
+    carry over from the previous utterance."""
+    engine, case = engine_case
+    first = engine.synthesize(case["text"], case["voice"], 175)
+    engine.synthesize("Something else entirely, said in between.", case["voice"], 240)
+    again = engine.synthesize(case["text"], case["voice"], 175)
+    assert first[1] == again[1]
+    assert first[0].size > 0 and np.array_equal(first[0], again[0])
+
+
+def test_a_clip_is_the_same_samples_in_a_new_process(engine_case):
+    engine, case = engine_case
+    here = engine.synthesize(case["text"], case["voice"], 175)[0]
+    program = (f"import sys, hashlib; from audiobook.engines import load_engine; "
+               f"pcm, _ = load_engine({engine.name!r}).synthesize({case['text']!r}, {case['voice']!r}, 175); "
+               f"sys.stdout.write(hashlib.sha256(pcm.tobytes()).hexdigest())")
+    elsewhere = subprocess.run([sys.executable, "-c", program], capture_output=True, text=True, check=True)
+    assert elsewhere.stdout == hashlib.sha256(here.tobytes()).hexdigest()
+
+
 def test_a_faster_rate_gives_shorter_audio(engine_case):
     engine, case = engine_case
     lengths = {}
@@ -229,3 +254,31 @@ def test_pyttsx3_rate_holds_when_voice_and_rate_keep_changing():
         slow, fast = (synthesize_checked(engine, "Testing one two three, the engine speaks.", voice, rate)
                       for rate in (120, 300))
         assert fast[0].size < 0.6 * slow[0].size, (turn, voice)
+
+
+# --- in_fresh_fork: each clip from the state of a freshly loaded engine -------------------------
+
+def test_in_fresh_fork_returns_what_the_child_made_and_leaves_this_process_alone():
+    state = {"spoken": 0}
+
+    def speak():
+        state["spoken"] += 1
+        return np.arange(5, dtype=np.int16), os.getpid()
+
+    pcm, child = engines.in_fresh_fork(speak)
+    assert pcm.tolist() == [0, 1, 2, 3, 4]
+    assert child != os.getpid() and state["spoken"] == 0
+
+
+def test_in_fresh_fork_raises_the_childs_error_here():
+    def refuse():
+        raise EngineError("no such phoneme")
+
+    with pytest.raises(EngineError, match="no such phoneme"):
+        engines.in_fresh_fork(refuse)
+
+
+def test_a_child_that_dies_is_an_engine_crash_not_a_dead_worker():
+    with pytest.raises(EngineCrashed, match=f"signal {int(signal.SIGKILL)}"):
+        engines.in_fresh_fork(lambda: os.kill(os.getpid(), signal.SIGKILL))
+    assert engines.in_fresh_fork(lambda: "still here") == "still here"

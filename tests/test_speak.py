@@ -7,6 +7,8 @@ worker-pool test uses the real pyttsx3 engine, in a fresh process.
 from __future__ import annotations
 
 import json
+import os
+import signal
 import subprocess
 import sys
 import textwrap
@@ -18,7 +20,7 @@ import soundfile
 
 from audiobook import cache as cache_module
 from audiobook.cache import ClipCache
-from audiobook.engines import Engine, Voice
+from audiobook.engines import Engine, Voice, in_fresh_fork
 from audiobook.errors import EngineError
 from audiobook.models import BODY, Metadata, Script, Segment
 from audiobook.speak import clip_problem
@@ -94,6 +96,16 @@ class TruncatedOnce(ToneEngine):
         return tone(0.05) if len(self.calls) == 1 else super().answer(text, rate)
 
 
+class CrashesOnce(ToneEngine):
+    """An engine whose process dies (say, a crash in its C code) on the first try."""
+
+    def synthesize(self, text, voice, rate):
+        self.calls.append(text)
+        if len(self.calls) == 1:
+            return in_fresh_fork(lambda: os.kill(os.getpid(), signal.SIGKILL))
+        return self.answer(text, rate), ENGINE_RATE
+
+
 def script_of(*texts: str) -> Script:
     segments = [Segment(index=i, chapter=0, kind=BODY, display=text, speech=text, pause_after=0.35)
                 for i, text in enumerate(texts)]
@@ -144,6 +156,13 @@ def test_an_engine_that_never_speaks_is_an_error_naming_the_text(cache):
         speak(script_of(TEXTS[1]), AlwaysEmpty(), VOICE, RATE, cache)
     assert TEXTS[1][:40] in str(error.value)
     assert not list(cache.root.rglob("*.wav")) if cache.root.exists() else True
+
+
+def test_an_engine_process_that_crashes_is_tried_again(cache):
+    engine = CrashesOnce()
+    speech = speak(script_of(TEXTS[0]), engine, VOICE, RATE, cache)
+    assert engine.calls == [TEXTS[0], TEXTS[0]]
+    assert speech.clips[0].samples / 44100 == pytest.approx(seconds_for(TEXTS[0]), abs=0.05)
 
 
 def test_truncated_audio_is_detected_and_retried(cache):

@@ -8,12 +8,15 @@ from __future__ import annotations
 
 import importlib
 import os
+import pickle
+import warnings
 from dataclasses import dataclass
 from importlib.metadata import entry_points
+from typing import Callable, TypeVar
 
 import numpy as np
 
-from audiobook.errors import EngineError
+from audiobook.errors import EngineCrashed, EngineError
 
 ENTRY_POINT_GROUP = "audiobook.engines"
 DEFAULT_ENGINES = {
@@ -22,6 +25,8 @@ DEFAULT_ENGINES = {
 }
 AUTO = "auto"
 AUTO_PREFERENCE = ("piper", "pyttsx3")  # the natural voice when it is installed
+
+T = TypeVar("T")
 
 
 @dataclass(frozen=True)
@@ -62,7 +67,13 @@ class Engine:
         raise NotImplementedError
 
     def synthesize(self, text: str, voice: str, rate: int) -> tuple[np.ndarray, int]:
-        """Return mono int16 PCM and its sample rate."""
+        """Return mono int16 PCM and its sample rate.
+
+        The same text, voice and rate must give the same samples whatever the
+        engine said before: the clip cache, and builds spread over worker
+        processes or machines, rely on it. Engines that keep state between
+        utterances speak each clip through ``in_fresh_fork``.
+        """
         raise NotImplementedError
 
     def resolve_voice(self, requested: str | None, language: str | None) -> str:
@@ -77,6 +88,55 @@ class Engine:
             f"unknown voice {requested!r} for engine {self.name}; "
             f"run 'audiobook voices' to list the installed ones"
         )
+
+
+def in_fresh_fork(produce: Callable[[], T]) -> T:
+    """Call ``produce`` in a forked child of this process and return its result.
+
+    Speech engines carry state from one utterance into the next: espeak-ng's
+    pitch flutter and voicing phase, onnxruntime's random generator for
+    Piper's noise. A clip made in a fork of a process whose engine is loaded
+    but has not spoken starts from the same state every time, so it is the
+    same bytes whichever worker makes it, after whatever it made before. A
+    fork is a few milliseconds; a clip takes tens to hundreds. A child that
+    dies (a crash in the engine's C code) yields an EngineError, not a dead
+    worker.
+    """
+    read_end, write_end = os.pipe()
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", DeprecationWarning)  # 3.12+: fork with threads running
+        pid = os.fork()
+    if pid == 0:  # the child: answer through the pipe, then leave without cleanup
+        status = 0
+        try:
+            os.close(read_end)
+            try:
+                answer = ("ok", produce())
+            except Exception as exc:  # noqa: BLE001 - handed to the parent to raise
+                answer = ("error", exc)
+            with os.fdopen(write_end, "wb") as pipe:
+                pickle.dump(answer, pipe, protocol=pickle.HIGHEST_PROTOCOL)
+        except BaseException:  # noqa: BLE001 - nothing may escape a forked child
+            status = 1
+        finally:
+            os._exit(status)
+    os.close(write_end)
+    with os.fdopen(read_end, "rb") as pipe:
+        data = pipe.read()
+    _, status = os.waitpid(pid, 0)
+    try:
+        outcome, value = pickle.loads(data)
+    except Exception:  # noqa: BLE001 - an empty or cut answer: the child died
+        raise EngineCrashed(f"a crash ({_exit_reason(status)})") from None
+    if outcome == "error":
+        raise value
+    return value
+
+
+def _exit_reason(status: int) -> str:
+    if os.WIFSIGNALED(status):
+        return f"signal {os.WTERMSIG(status)}"
+    return f"exit status {os.WEXITSTATUS(status)}"
 
 
 def _load(target: str) -> type[Engine]:

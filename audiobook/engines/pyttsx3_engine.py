@@ -8,7 +8,12 @@ Quirks this module works around (see also speak.py, which checks each clip):
 - setProperty("rate") often does not reach the utterance (a voice set after it
   resets the rate; in tests 27 of 30 rate changes were lost), so the rate goes
   into the text as espeak's embedded speed command instead, which held in
-  every try. setProperty("voice") is reliable.
+  every try. setProperty("voice") is reliable;
+- espeak-ng carries state from one utterance into the next (the same sentence
+  said twice in a row differs by tens of samples), so each clip is spoken by
+  a fresh fork that initialises the driver (about 4 ms: everything is
+  imported beforehand). The driver is never initialised in this process: it
+  starts a thread there, and a fork of a process with that thread hangs.
 """
 from __future__ import annotations
 
@@ -22,14 +27,14 @@ from pathlib import Path
 
 import numpy as np
 
-from audiobook.engines import Engine, Voice
+from audiobook.engines import Engine, Voice, in_fresh_fork
 
 # The shared library pyttsx3's espeak driver loads on Linux.
 ESPEAK_LIBRARY = "libespeak-ng.so.1"
 FALLBACK_VOICE = "gmw/en-us"
 # Bumped when what this module asks of espeak-ng changes, so cached clips made
 # the old way are not reused.
-REVISION = 2
+REVISION = 3
 
 
 def _with_rate(text: str, rate: int) -> str:
@@ -85,10 +90,13 @@ class Pyttsx3Engine(Engine):
 
     def __init__(self) -> None:
         import pyttsx3
+        import pyttsx3.drivers.espeak  # noqa: F401 - imported here, not in every fork
 
-        with _quiet_stdout():
-            self._tts = pyttsx3.init("espeak")
+        from pyttsx3.drivers import _espeak
+
+        self._pyttsx3, self._espeak = pyttsx3, _espeak
         self._workdir = Path(tempfile.mkdtemp(prefix="audiobook-pyttsx3-"))
+        self._voices: list[Voice] | None = None
 
     def version(self) -> str:
         from pyttsx3.drivers import _espeak
@@ -97,16 +105,19 @@ class Pyttsx3Engine(Engine):
         espeak = espeak.decode() if isinstance(espeak, bytes) else str(espeak)
         return f"pyttsx3 {package_version('pyttsx3')}, espeak-ng {espeak}, revision {REVISION}"
 
+    def _driver(self):
+        """A freshly initialised driver: only ever called in a forked child."""
+        with _quiet_stdout():
+            return self._pyttsx3.init("espeak")
+
     def voices(self) -> list[Voice]:
-        return [
-            Voice(
-                id=v.id,
-                name=v.name,
-                language=(v.languages[0] if v.languages else ""),
-                source="espeak-ng (system package)",
-            )
-            for v in self._tts.getProperty("voices")
-        ]
+        if self._voices is None:
+            self._voices = in_fresh_fork(lambda: [
+                Voice(id=v.id, name=v.name, language=(v.languages[0] if v.languages else ""),
+                      source="espeak-ng (system package)")
+                for v in self._driver().getProperty("voices")
+            ])
+        return self._voices
 
     def default_voice(self, language: str | None) -> str:
         """The espeak-ng voice for a BCP 47 tag: exact match, then its base language."""
@@ -118,10 +129,17 @@ class Pyttsx3Engine(Engine):
         return by_language.get(wanted) or by_language.get(base) or FALLBACK_VOICE
 
     def synthesize(self, text: str, voice: str, rate: int) -> tuple[np.ndarray, int]:
-        out = self._workdir / "clip.wav"
-        out.unlink(missing_ok=True)
-        self._tts.setProperty("voice", voice)
+        return in_fresh_fork(lambda: self._speak(text, voice, rate))
+
+    def _speak(self, text: str, voice: str, rate: int) -> tuple[np.ndarray, int]:
+        out = self._workdir / f"clip-{os.getpid()}.wav"
+        tts = self._driver()
+        tts.setProperty("voice", voice)
         with _quiet_stdout():
-            self._tts.save_to_file(_with_rate(text, rate), str(out))
-            self._tts.runAndWait()
-        return _read_wav(out)
+            tts.save_to_file(_with_rate(text, rate), str(out))
+            tts.runAndWait()
+            self._espeak.Synchronize()  # runAndWait may return before the file is written
+        try:
+            return _read_wav(out)
+        finally:
+            out.unlink(missing_ok=True)
