@@ -83,10 +83,17 @@ def cli() -> None:
 @click.option("--author", help="Author (overrides front matter and podcast.toml).")
 @click.option("--cover", type=click.Path(path_type=Path), help="Cover image, square, at least 1400 px.")
 @click.option("--jobs", type=int, help="Parallel synthesis workers. Default: number of cores.")
+@click.option("--executor", type=click.Choice(["local", "dask"]),
+              help="Where clips are synthesized: local worker processes (default), or a Dask cluster "
+                   "(a LocalCluster of --jobs workers unless --scheduler is given). Needs audiobook[cluster].")
+@click.option("--scheduler", metavar="ADDRESS",
+              help="Dask scheduler to send synthesis to, e.g. tcp://10.0.0.5:8786 (implies --executor dask); "
+                   "its workers need audiobook and the same engine installed.")
 @click.option("--force", is_flag=True, help="Rebuild even when nothing changed since the last build.")
 @click.option("--quiet", "-q", is_flag=True, help="No progress or summary; print only each MP3 path.")
 @click.option("--verbose", "-v", is_flag=True, help="Also print every setting and where it came from.")
-def build(essays, show, engine, voice, quote_voice, rate, title, author, cover, jobs, force, quiet, verbose):
+def build(essays, show, engine, voice, quote_voice, rate, title, author, cover, jobs, executor, scheduler,
+          force, quiet, verbose):
     """Render each ESSAY (.txt or .md) into an episode in the show directory.
 
     Writes episodes/<stem>.mp3 (tagged, with chapters and cover art) and,
@@ -94,24 +101,31 @@ def build(essays, show, engine, voice, quote_voice, rate, title, author, cover, 
     (a manifest). Clips are cached, so a rebuild only synthesizes what changed,
     and an episode whose inputs did not change at all is left as it is.
 
+    Several essays share one set of synthesis workers.
+
     \b
-    Example:
+    Examples:
       audiobook build seeds/tipping-point.txt --show show --author "A. Writer"
+      audiobook build essays/*.md --executor dask --scheduler tcp://10.0.0.5:8786
     """
     from audiobook.config import run_settings
-    from audiobook.speak import worker_pool
+    from audiobook.speak import executor as clip_executor
 
     from audiobook.show import load_show
 
     flags = dict(engine=engine, voice=voice, quote_voice=quote_voice, rate=rate, title=title,
-                 author=author, cover=cover, jobs=jobs)
+                 author=author, cover=cover, jobs=jobs, executor=executor or ("dask" if scheduler else None),
+                 scheduler=scheduler)
     settings = run_settings(show, flags)
     load_show(show)  # a bad podcast.toml stops the build before any work
     flags["engine"], why = choose_engine(settings["engine"])
     if why and not quiet:
         click.echo(f"audiobook: {why}", err=True)
+    if settings["executor"] == "dask" and not quiet:
+        where = settings["scheduler"] or f"a new LocalCluster of {settings['jobs']} workers"
+        click.echo(f"audiobook: synthesizing on Dask: {where}", err=True)
     # Workers first: forked before the pipeline's imports and any engine start.
-    with worker_pool(flags["engine"], settings["jobs"]) as pool:
+    with clip_executor(settings["executor"], flags["engine"], settings["jobs"], settings["scheduler"]) as pool:
         _build_all(essays, show, flags, pool, force, quiet, verbose)
     _publish(show, None, quiet, require_feed=False)
 

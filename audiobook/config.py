@@ -4,7 +4,8 @@
                       < AUDIOBOOK_* environment variables < command-line flags
 
 podcast.toml holds a ``[show]`` table (title, author, language, cover, link)
-a ``[build]`` table (engine, voice, rate, bitrate, jobs) and a ``[voices]``
+a ``[build]`` table (engine, voice, rate, bitrate, jobs, executor, scheduler)
+and a ``[voices]``
 table (``quote``: the voice for block quotes). Paths are
 resolved where they are written: a cover in podcast.toml relative to the
 show, an image in front matter relative to the essay.
@@ -37,12 +38,16 @@ DEFAULTS: dict[str, object] = {
     "rate": 175,
     "bitrate": 96,
     "jobs": os.cpu_count() or 1,
+    "executor": "local",  # where clips are synthesized: local processes, or "dask"
+    "scheduler": None,  # a Dask scheduler's address; none: the dask executor starts a LocalCluster
 }
+CHOICES = {"executor": ("local", "dask")}
 INTEGER_RANGES = {"rate": (80, 450), "bitrate": (32, 320), "jobs": (1, 64)}
 PATH_KEYS = {"cover"}
 SHOW_KEYS = {"title": "album", "author": "author", "language": "language", "cover": "cover", "link": "link"}
-BUILD_KEYS = {"engine", "voice", "rate", "bitrate", "jobs"}
-ENV_KEYS = ("author", "language", "engine", "voice", "quote_voice", "rate", "bitrate", "jobs", "cover")
+BUILD_KEYS = {"engine", "voice", "rate", "bitrate", "jobs", "executor", "scheduler"}
+ENV_KEYS = ("author", "language", "engine", "voice", "quote_voice", "rate", "bitrate", "jobs", "cover",
+            "executor", "scheduler")
 
 
 @dataclass
@@ -105,6 +110,8 @@ def _check(key: str, value: object, source: str) -> object:
         if not low <= number <= high:
             raise ConfigError(f"{key} must be between {low} and {high}, got {number} (from {source})")
         return number
+    if key in CHOICES and value not in CHOICES[key]:
+        raise ConfigError(f"{key} must be one of {', '.join(CHOICES[key])}, got {value!r} (from {source})")
     if key in PATH_KEYS and value is not None:
         return Path(value)
     return value

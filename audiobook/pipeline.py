@@ -53,6 +53,10 @@ from audiobook.tag import tag_episode
 
 
 
+# Settings that say where and how fast a build runs, never what it makes.
+WHERE_NOT_WHAT = {"jobs", "executor", "scheduler"}
+
+
 @dataclass
 class Planned:
     """An essay read, its settings resolved and its script planned: no audio yet."""
@@ -211,7 +215,7 @@ def _build_key(planned: Planned, engine, voices: list, cover: bytes) -> str:
     inputs = {
         "generator": __version__,
         "engine": [engine.name, engine.version(), voices],
-        "settings": {k: str(v) for k, v in sorted(planned.settings.values.items()) if k != "jobs"},
+        "settings": {k: str(v) for k, v in sorted(planned.settings.values.items()) if k not in WHERE_NOT_WHAT},
         "cover": hashlib.sha256(cover).hexdigest(),
         "text": planned.document.text,
         "chapters": planned.script.chapters,

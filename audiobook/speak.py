@@ -94,8 +94,21 @@ def synthesize_checked(engine: Engine, text: str, voice: str, rate: int) -> tupl
     )
 
 
-def render_clip(engine: Engine, job: ClipJob, cache: ClipCache) -> CacheEntry:
-    """Synthesize one clip, check it, retry, and store it in the cache."""
+@dataclass(frozen=True)
+class Rendered:
+    """A clip ready for the cache: what a worker on another machine sends back."""
+
+    pcm: np.ndarray  # int16 at SAMPLE_RATE
+    peak: float  # true peak, linear
+    profile: np.ndarray  # loudness energy per 100 ms block (loudness.energy_profile)
+    engine_version: str  # the clip's key assumes the version of the engine that made it
+
+    def store(self, cache: ClipCache, key: str) -> CacheEntry:
+        return cache.put(key, self.pcm, SAMPLE_RATE, self.peak, self.profile)
+
+
+def render(engine: Engine, job: ClipJob) -> Rendered:
+    """Synthesize one clip, check it, retry; trim, resample, limit and measure it."""
     pcm, sample_rate = synthesize_checked(engine, job.text, job.voice, job.rate)
     signal = prepare_clip(pcm, sample_rate)
     profile = loudness.energy_profile(signal)
@@ -106,8 +119,12 @@ def render_clip(engine: Engine, job: ClipJob, cache: ClipCache) -> CacheEntry:
         if limited is not signal:
             signal, profile = limited, loudness.energy_profile(limited)
     pcm44 = np.round(signal * 32768).clip(-32768, 32767).astype(np.int16)
-    return cache.put(job.key, pcm44, SAMPLE_RATE,
-                     loudness.true_peak(signal), profile)
+    return Rendered(pcm44, loudness.true_peak(signal), profile, engine.version())
+
+
+def render_clip(engine: Engine, job: ClipJob, cache: ClipCache) -> CacheEntry:
+    """Render one clip and store it in the cache."""
+    return render(engine, job).store(cache, job.key)
 
 
 # Worker-process state: one engine per worker, loaded once by the initializer.
@@ -121,13 +138,13 @@ def _init_worker(engine_name: str, cache_root: str) -> None:
     _worker_cache = ClipCache(cache_root)
 
 
-def _render_in_worker(job: ClipJob) -> tuple[str, CacheEntry]:
+def _render_in_worker(job: ClipJob) -> CacheEntry:
     entry = render_clip(_worker_engine, job, _worker_cache)
-    _release_free_memory()
-    return job.key, entry
+    release_free_memory()
+    return entry
 
 
-def _release_free_memory() -> None:
+def release_free_memory() -> None:
     """Hand freed heap back to the system (glibc keeps it otherwise).
 
     A long clip's arrays are tens of MB; without this each worker's RSS stays
@@ -139,15 +156,30 @@ def _release_free_memory() -> None:
         pass  # not glibc: nothing to do
 
 
+class LocalWorkers:
+    """The local executor: synthesis worker processes on this machine, each
+    loading its engine once and writing its clips straight into the cache."""
+
+    def __init__(self, pool: ProcessPoolExecutor) -> None:
+        self._pool = pool
+
+    def submit(self, job: ClipJob) -> Future:
+        """A future of the clip's CacheEntry."""
+        return self._pool.submit(_render_in_worker, job)
+
+    def shutdown(self) -> None:
+        self._pool.shutdown(cancel_futures=True)
+
+
 @contextlib.contextmanager
 def worker_pool(engine_name: str, jobs: int, cache: ClipCache | None = None):
-    """Synthesis worker processes, each loading its own engine once; None for one job.
+    """Local synthesis workers (LocalWorkers), each loading its own engine once; None for one job.
 
     Best opened before this process starts any engine, and before it imports
     what only the main process needs: the workers are then forked (cheap, and
-    they share what is loaded). espeak-ng runs a thread once it is
-    initialised, and a child forked after that can deadlock in its first
-    clip, so a process that already started an engine gets forkserver workers.
+    they share what is loaded). A process that already started an engine
+    (whose libraries may run threads, which a fork does not take along) gets
+    forkserver workers.
     """
     if jobs <= 1:
         yield None
@@ -162,9 +194,24 @@ def worker_pool(engine_name: str, jobs: int, cache: ClipCache | None = None):
     )
     try:
         pool.submit(int).result()  # with fork, the first task starts every worker
-        yield pool
+        yield LocalWorkers(pool)
     finally:
         pool.shutdown(cancel_futures=True)
+
+
+@contextlib.contextmanager
+def executor(name: str, engine_name: str, jobs: int, scheduler: str | None = None,
+             cache: ClipCache | None = None):
+    """Where clips are synthesized: "local" worker processes, or "dask" (a
+    cluster at ``scheduler``, or a LocalCluster of ``jobs`` workers)."""
+    if name == "dask":
+        from audiobook.cluster import dask_workers
+
+        with dask_workers(engine_name, jobs, scheduler, cache or ClipCache()) as workers:
+            yield workers
+    else:
+        with worker_pool(engine_name, jobs, cache) as workers:
+            yield workers
 
 
 class Speech:
@@ -177,7 +224,7 @@ class Speech:
     """
 
     def __init__(self, script: Script, engine: Engine, voice: str, rate: int, cache: ClipCache,
-                 pool: ProcessPoolExecutor | None = None, progress: Progress | None = None,
+                 pool: LocalWorkers | None = None, progress: Progress | None = None,
                  quote_voice: str | None = None) -> None:
         self.script, self.engine, self.voice, self.rate, self.cache = script, engine, voice, rate, cache
         self.quote_voice = quote_voice or voice
@@ -203,7 +250,7 @@ class Speech:
         self._uses_left = collections.Counter(self.keys)  # entries go once their last use is past
         if pool is not None and self.synthesized > 1:
             for key, job in self._missing.items():
-                self._futures[key] = future = pool.submit(_render_in_worker, job)
+                self._futures[key] = future = pool.submit(job)
                 future.add_done_callback(self._count)
 
     def _count(self, future: Future | None = None) -> None:
@@ -214,7 +261,7 @@ class Speech:
     def _entry(self, key: str) -> CacheEntry:
         if key not in self._entries:
             if key in self._futures:
-                self._entries[key] = self._futures[key].result()[1]
+                self._entries[key] = self._futures[key].result()
             else:
                 self._entries[key] = render_clip(self.engine, self._missing[key], self.cache)
                 self._count()
@@ -243,7 +290,7 @@ def speak(
     voice: str,
     rate: int,
     cache: ClipCache,
-    pool: ProcessPoolExecutor | None = None,
+    pool: LocalWorkers | None = None,
     progress: Progress | None = None,
     quote_voice: str | None = None,
 ) -> tuple[Speech, list[Clip]]:
