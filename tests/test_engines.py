@@ -10,6 +10,7 @@ import os
 import signal
 import subprocess
 import sys
+import tempfile
 import types
 from importlib.metadata import EntryPoint, entry_points
 
@@ -239,6 +240,16 @@ def test_auto_falls_back_to_pyttsx3_and_says_why(monkeypatch):
 
 def test_a_named_engine_is_taken_as_it_is():
     assert engines.choose_engine("pyttsx3") == ("pyttsx3", None)
+
+
+def test_pyttsx3_leaves_no_files_behind(tmp_path, monkeypatch):
+    if engine_class("pyttsx3").unavailable_reason():
+        pytest.skip("pyttsx3 cannot run here")
+    monkeypatch.setenv("TMPDIR", str(tmp_path))
+    monkeypatch.setattr(tempfile, "tempdir", None)  # read TMPDIR again
+    engine = load_engine("pyttsx3")
+    assert engine.synthesize("Nothing stays behind.", "gmw/en-us", 175)[0].size > 0
+    assert list(tmp_path.iterdir()) == []
 
 
 def test_pyttsx3_rate_holds_when_voice_and_rate_keep_changing():

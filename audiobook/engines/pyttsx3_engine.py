@@ -95,7 +95,6 @@ class Pyttsx3Engine(Engine):
         from pyttsx3.drivers import _espeak
 
         self._pyttsx3, self._espeak = pyttsx3, _espeak
-        self._workdir = Path(tempfile.mkdtemp(prefix="audiobook-pyttsx3-"))
         self._voices: list[Voice] | None = None
 
     def version(self) -> str:
@@ -132,14 +131,16 @@ class Pyttsx3Engine(Engine):
         return in_fresh_fork(lambda: self._speak(text, voice, rate))
 
     def _speak(self, text: str, voice: str, rate: int) -> tuple[np.ndarray, int]:
-        out = self._workdir / f"clip-{os.getpid()}.wav"
-        tts = self._driver()
-        tts.setProperty("voice", voice)
-        with _quiet_stdout():
-            tts.save_to_file(_with_rate(text, rate), str(out))
-            tts.runAndWait()
-            self._espeak.Synchronize()  # runAndWait may return before the file is written
+        handle, name = tempfile.mkstemp(prefix="audiobook-clip-", suffix=".wav")
+        os.close(handle)
+        out = Path(name)
         try:
+            tts = self._driver()
+            tts.setProperty("voice", voice)
+            with _quiet_stdout():
+                tts.save_to_file(_with_rate(text, rate), str(out))
+                tts.runAndWait()
+                self._espeak.Synchronize()  # runAndWait may return before the file is written
             return _read_wav(out)
         finally:
             out.unlink(missing_ok=True)
