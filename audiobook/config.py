@@ -3,10 +3,9 @@
     built-in defaults < the show's podcast.toml < the essay's front matter
                       < AUDIOBOOK_* environment variables < command-line flags
 
-podcast.toml holds a ``[show]`` table (title, author, language, cover, link)
+podcast.toml holds a ``[show]`` table (title, author, language, cover, link),
 a ``[build]`` table (engine, voice, rate, bitrate, jobs, executor, scheduler)
-and a ``[voices]``
-table (``quote``: the voice for block quotes). Paths are
+and a ``[voices]`` table (``quote``: the voice for block quotes). Paths are
 resolved where they are written: a cover in podcast.toml relative to the
 show, an image in front matter relative to the essay.
 """

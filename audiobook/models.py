@@ -93,7 +93,7 @@ class Clip:
     samples: int  # length at 44.1 kHz
     peak: float  # true peak (4x oversampled), linear full scale
     cached: bool  # True when taken from the cache, False when synthesized now
-    profile: object = None  # numpy float32: K-weighted energy per 10 ms (loudness.py)
+    profile: object = None  # numpy float32: K-weighted energy per 100 ms block (loudness.py)
 
 
 @dataclass

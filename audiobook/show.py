@@ -351,6 +351,8 @@ type = {toml_string(values["type"])}
 # voice = "gmw/en-us"
 # rate = 175
 # bitrate = 96
+# executor = "dask"                       # synthesize on Dask (pip install 'audiobook[cluster]')
+# scheduler = "tcp://10.0.0.5:8786"       # its scheduler; without one, a LocalCluster
 """
 
 

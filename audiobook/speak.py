@@ -17,7 +17,7 @@ import multiprocessing
 import threading
 from concurrent.futures import Future, ProcessPoolExecutor
 from dataclasses import dataclass
-from typing import Callable, Iterator
+from typing import Callable, Iterator, Protocol
 
 import numpy as np
 from audiobook import loudness
@@ -36,6 +36,9 @@ SILENT_PEAK = 10 ** (-40 / 20)  # a clip that never rises above -40 dBFS said no
 CLIP_PEAK_TO_LOUDNESS = 12.0  # dB
 
 Progress = Callable[[int, int], None]  # (done, total)
+# Clips sent to the workers ahead of the one being mixed: enough to keep a
+# cluster busy, few enough that a book's futures do not pile up in memory.
+AHEAD = 256
 
 
 @dataclass(frozen=True)
@@ -156,6 +159,16 @@ def release_free_memory() -> None:
         pass  # not glibc: nothing to do
 
 
+class ClipWorkers(Protocol):
+    """What Speech needs of an executor: LocalWorkers here, cluster.DaskWorkers on Dask."""
+
+    def submit(self, job: ClipJob) -> Future:
+        """A future of the clip's CacheEntry, set once the clip is in the cache."""
+
+    def shutdown(self) -> None:
+        """Let the workers go: no more clips will be asked for."""
+
+
 class LocalWorkers:
     """The local executor: synthesis worker processes on this machine, each
     loading its engine once and writing its clips straight into the cache."""
@@ -217,14 +230,15 @@ def executor(name: str, engine_name: str, jobs: int, scheduler: str | None = Non
 class Speech:
     """Clips for every segment of a script, handed out in order as they are ready.
 
-    Clips found in the cache are ready at once; the missing ones are all sent
-    to the worker pool up front (in script order, so early clips come first)
-    or, without a pool, synthesized here one by one as iteration reaches
-    them. Mixing and encoding can therefore run while synthesis goes on.
+    Clips found in the cache are ready at once; the missing ones go to the
+    workers in script order, at most ``AHEAD`` beyond the clip being mixed
+    (a future and its answer per clip of a whole book would pile up in this
+    process), or, without workers, are synthesized here one by one as
+    iteration reaches them. Mixing and encoding run while synthesis goes on.
     """
 
     def __init__(self, script: Script, engine: Engine, voice: str, rate: int, cache: ClipCache,
-                 pool: LocalWorkers | None = None, progress: Progress | None = None,
+                 pool: ClipWorkers | None = None, progress: Progress | None = None,
                  quote_voice: str | None = None) -> None:
         self.script, self.engine, self.voice, self.rate, self.cache = script, engine, voice, rate, cache
         self.quote_voice = quote_voice or voice
@@ -246,12 +260,18 @@ class Speech:
         self._done = 0
         self._lock = threading.Lock()
         self._report(0, self.synthesized)
-        self._futures: dict[str, Future] = {}
+        self._futures: dict[str, Future] = {}  # sent to the workers, not yet taken
         self._uses_left = collections.Counter(self.keys)  # entries go once their last use is past
-        if pool is not None and self.synthesized > 1:
-            for key, job in self._missing.items():
-                self._futures[key] = future = pool.submit(job)
-                future.add_done_callback(self._count)
+        self._pool = pool
+        self._unsent = collections.deque(self._missing.values() if pool is not None and self.synthesized > 1
+                                         else ())
+        self._send()
+
+    def _send(self) -> None:
+        while self._unsent and len(self._futures) < AHEAD:
+            job = self._unsent.popleft()
+            self._futures[job.key] = future = self._pool.submit(job)
+            future.add_done_callback(self._count)
 
     def _count(self, future: Future | None = None) -> None:
         with self._lock:
@@ -261,7 +281,8 @@ class Speech:
     def _entry(self, key: str) -> CacheEntry:
         if key not in self._entries:
             if key in self._futures:
-                self._entries[key] = self._futures[key].result()
+                self._entries[key] = self._futures.pop(key).result()
+                self._send()
             else:
                 self._entries[key] = render_clip(self.engine, self._missing[key], self.cache)
                 self._count()
@@ -278,8 +299,8 @@ class Speech:
                 self._uses_left[key] -= 1
                 if not self._uses_left[key]:
                     self._entries.pop(key)
-                    self._futures.pop(key, None)
         finally:
+            self._unsent.clear()
             for future in self._futures.values():
                 future.cancel()
 
@@ -290,7 +311,7 @@ def speak(
     voice: str,
     rate: int,
     cache: ClipCache,
-    pool: LocalWorkers | None = None,
+    pool: ClipWorkers | None = None,
     progress: Progress | None = None,
     quote_voice: str | None = None,
 ) -> tuple[Speech, list[Clip]]:

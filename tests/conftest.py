@@ -120,6 +120,8 @@ def visible_lines(stream: str) -> list[str]:
 
 
 MUTE_PLUGIN = '''
+import os
+
 import numpy as np
 from audiobook.engines import Engine, Voice
 
@@ -140,12 +142,32 @@ class MuteEngine(Engine):
 
     def synthesize(self, text, voice, rate):
         return np.zeros(0, np.int16), 22050
+
+
+class CountedEngine(MuteEngine):
+    """Says every text as a tone, and notes each process that loads it in $COUNTED_LOADS."""
+
+    name = "counted"
+
+    def __init__(self):
+        if os.environ.get("COUNTED_LOADS"):
+            with open(os.environ["COUNTED_LOADS"], "a") as loads:
+                loads.write(f"{os.getpid()}\\n")
+
+    def version(self):
+        return "counted 1.0"
+
+    def synthesize(self, text, voice, rate):
+        seconds = max(len(text.split()), 1) * 60.0 / rate
+        time = np.arange(int(seconds * 22050)) / 22050
+        return (8000 * np.sin(2 * np.pi * 220 * time)).astype(np.int16), 22050
 '''
 
 
 @pytest.fixture(scope="session")
 def mute_plugin(tmp_path_factory) -> Path:
-    """A folder holding an installed-looking plugin distribution (dist-info with an entry point).
+    """A folder holding an installed-looking plugin distribution (dist-info with entry points
+    for two engines: ``mute``, which says nothing, and ``counted``, which notes its loads).
 
     Put it on PYTHONPATH and ``importlib.metadata`` finds the ``mute`` engine
     in the ``audiobook.engines`` group, exactly as for a pip-installed plugin.
@@ -155,7 +177,8 @@ def mute_plugin(tmp_path_factory) -> Path:
     info = root / "audiobook_mute-1.0.dist-info"
     info.mkdir()
     (info / "METADATA").write_text("Metadata-Version: 2.1\nName: audiobook-mute\nVersion: 1.0\n", encoding="utf-8")
-    (info / "entry_points.txt").write_text("[audiobook.engines]\nmute = audiobook_mute:MuteEngine\n",
+    (info / "entry_points.txt").write_text("[audiobook.engines]\nmute = audiobook_mute:MuteEngine\n"
+                                           "counted = audiobook_mute:CountedEngine\n",
                                            encoding="utf-8")
     return root
 

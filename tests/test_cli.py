@@ -322,3 +322,22 @@ def test_bad_input_is_one_line_exit_2_and_touches_nothing(tiny_show, mute_plugin
     assert tree_digest(show) == before, "a failed run changed the existing show"
     for path in bad.must_not_exist:
         assert not os.path.lexists(path)
+
+
+def test_several_essays_share_one_set_of_workers(mute_plugin, tmp_path):
+    """`build a.md b.md --jobs 2`: two worker processes for both essays, not two per essay."""
+    loads = tmp_path / "loads"
+    essays = []
+    for name in ("first", "second"):
+        essay = tmp_path / f"{name}.md"
+        essay.write_text(f"# The {name} essay\n\nOne sentence here. Another one there. And a third.\n",
+                         encoding="utf-8")
+        essays.append(essay)
+    env = cli_env(PYTHONPATH=os.pathsep.join([str(ROOT), str(mute_plugin)]), COUNTED_LOADS=str(loads))
+    result = run_cli("build", *essays, "--show", tmp_path / "show", "--engine", "counted", "--jobs", "2",
+                     cwd=tmp_path, env=env)
+    assert result.returncode == 0, result.stderr
+    assert [line.split(":")[0] for line in result.stdout.splitlines()[:2]] == [
+        str(tmp_path / "show" / "episodes" / f"{name}.mp3") for name in ("first", "second")]
+    processes = set(loads.read_text().split())
+    assert len(processes) == 2 + 1, "two workers for both essays, and this process"

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import json
 import os
+from concurrent.futures import Future
 import signal
 import subprocess
 import sys
@@ -23,7 +24,8 @@ from audiobook.cache import ClipCache
 from audiobook.engines import Engine, Voice, in_fresh_fork
 from audiobook.errors import EngineError
 from audiobook.models import BODY, Metadata, Script, Segment
-from audiobook.speak import clip_problem
+from audiobook import speak as speak_module
+from audiobook.speak import Speech, clip_problem, render_clip
 from audiobook.speak import speak as _speak
 from conftest import ROOT, cli_env, requires_pipeline
 
@@ -163,6 +165,35 @@ def test_an_engine_process_that_crashes_is_tried_again(cache):
     speech = speak(script_of(TEXTS[0]), engine, VOICE, RATE, cache)
     assert engine.calls == [TEXTS[0], TEXTS[0]]
     assert speech.clips[0].samples / 44100 == pytest.approx(seconds_for(TEXTS[0]), abs=0.05)
+
+
+class InlineWorkers:
+    """Workers that render each clip as it is sent, noting the order of sending."""
+
+    def __init__(self, cache) -> None:
+        self.engine, self.cache, self.sent = ToneEngine(), cache, []
+
+    def submit(self, job):
+        future = Future()
+        future.set_result(render_clip(self.engine, job, self.cache))
+        self.sent.append(job.text)
+        return future
+
+    def shutdown(self) -> None:
+        pass
+
+
+def test_clips_go_to_the_workers_in_order_a_window_ahead(cache, monkeypatch):
+    """A book's clips are not all sent at once: their futures and answers would pile up."""
+    monkeypatch.setattr(speak_module, "AHEAD", 3)
+    texts = [f"Sentence number {n} is spoken here." for n in range(10)]
+    workers = InlineWorkers(cache)
+    speech = Speech(script_of(*texts), ToneEngine(), VOICE, RATE, cache, workers)
+    assert workers.sent == texts[:3]
+    for taken, clip in enumerate(speech, 1):
+        assert clip.segment == taken - 1
+        assert len(workers.sent) == min(len(texts), taken + 3)
+    assert workers.sent == texts
 
 
 def test_truncated_audio_is_detected_and_retried(cache):
