@@ -21,7 +21,8 @@ from concurrent.futures import Future, InvalidStateError
 from audiobook.cache import ClipCache
 from audiobook.engines import Engine, load_engine, usable_engine_class
 from audiobook.errors import AudiobookError, ConfigError, EngineError
-from audiobook.speak import ClipJob, Rendered, release_free_memory, render
+from audiobook.memory import release_free_memory
+from audiobook.speak import ClipJob, Rendered, render
 
 CONNECT_TIMEOUT = "10s"
 INSTALL_HINT = "pip install 'audiobook[cluster]'"

@@ -22,6 +22,7 @@ import numpy as np
 
 from audiobook.cache import read_clip
 from audiobook.loudness import LoudnessMap, PROFILE_BIN, clip_loudness, lufs
+from audiobook.memory import release_free_memory
 from audiobook.models import Clip, Script, Span, Timeline
 
 SAMPLE_RATE = 44100
@@ -40,6 +41,7 @@ LEAD_IN = 0.3  # seconds of silence before the first word
 TAIL = 1.0  # seconds of silence after the last word
 CHAPTER_LEAD = 0.4  # a chapter mark sits this long before its first word
 SILENCE_CHUNK = SAMPLE_RATE  # zeros are written a second at a time
+TRIM_EVERY = 64  # clips written between handing freed heap back (a book's mix stays flat)
 
 GainOf = Callable[[int, Clip], float]
 
@@ -134,5 +136,7 @@ def write_program(script: Script, clips: Iterable[Clip], gain_of: GainOf, sink: 
         written.append(clip)
         gains.append(gain)
         report(len(written), len(script.segments))
+        if len(written) % TRIM_EVERY == 0:
+            release_free_memory()
     write_silence(sink, _samples(TAIL))
     return written, gains

@@ -28,6 +28,7 @@ from audiobook.episodes import EPISODES
 from audiobook.engines import choose_engine, engine_class, load_engine
 from audiobook.errors import InputError, OutputError
 from audiobook.lexicon import load_lexicon
+from audiobook.memory import release_free_memory
 from audiobook.loudness import LoudnessMap
 from audiobook.fsutil import atomic_path, write_bytes_atomic, write_text_atomic
 from audiobook.mix import (
@@ -265,6 +266,7 @@ def build_episode(essay: Path, show: Path, flags: dict, progress: Progress | Non
     mp3 = episodes / f"{episode_stem(essay)}.mp3"
     sidecars = Sidecars.beside(mp3)
     build_key = _build_key(planned, engine, [voice, quote_voice], cover)
+    release_free_memory()  # a book's plan and build key leave megabytes of freed heap behind
     if not force and (episode := _unchanged(mp3, sidecars, build_key, planned)):
         return episode
     speech = Speech(planned.script, engine, voice, settings["rate"], ClipCache(), pool,

@@ -12,7 +12,6 @@ from __future__ import annotations
 
 import collections
 import contextlib
-import ctypes
 import multiprocessing
 import threading
 from concurrent.futures import Future, ProcessPoolExecutor
@@ -24,6 +23,7 @@ from audiobook import loudness
 from audiobook.cache import CacheEntry, ClipCache, clip_key, write_wav
 from audiobook.engines import Engine, engine_started_here, load_engine, usable_engine_class
 from audiobook.errors import EngineCrashed, EngineError
+from audiobook.memory import release_free_memory
 from audiobook.models import QUOTE_ROLE, Clip, Script
 
 SAMPLE_RATE = 44100
@@ -76,7 +76,8 @@ def prepare_clip(pcm: np.ndarray, sample_rate: int) -> np.ndarray:
         import soxr
 
         signal = soxr.resample(signal, sample_rate, SAMPLE_RATE, "HQ")
-    return np.clip(signal, -1.0, 32767 / 32768).astype(np.float32)
+    signal = np.asarray(signal, dtype=np.float32)  # ours either way: edited in place
+    return np.clip(signal, -1.0, 32767 / 32768, out=signal)
 
 
 def synthesize_checked(engine: Engine, text: str, voice: str, rate: int) -> tuple[np.ndarray, int]:
@@ -121,8 +122,11 @@ def render(engine: Engine, job: ClipJob) -> Rendered:
         limited = loudness.limit_peaks(signal, ceiling)
         if limited is not signal:
             signal, profile = limited, loudness.energy_profile(limited)
-    pcm44 = np.round(signal * 32768).clip(-32768, 32767).astype(np.int16)
-    return Rendered(pcm44, loudness.true_peak(signal), profile, engine.version())
+    peak = loudness.true_peak(signal)
+    signal *= 32768  # in place: a long clip's copies are what a worker's memory peaks on
+    np.round(signal, out=signal)
+    pcm44 = np.clip(signal, -32768, 32767, out=signal).astype(np.int16)
+    return Rendered(pcm44, peak, profile, engine.version())
 
 
 def render_clip(engine: Engine, job: ClipJob, cache: ClipCache) -> CacheEntry:
@@ -145,18 +149,6 @@ def _render_in_worker(job: ClipJob) -> CacheEntry:
     entry = render_clip(_worker_engine, job, _worker_cache)
     release_free_memory()
     return entry
-
-
-def release_free_memory() -> None:
-    """Hand freed heap back to the system (glibc keeps it otherwise).
-
-    A long clip's arrays are tens of MB; without this each worker's RSS stays
-    at its largest clip for the rest of a book.
-    """
-    try:
-        ctypes.CDLL("libc.so.6").malloc_trim(0)
-    except (OSError, AttributeError):
-        pass  # not glibc: nothing to do
 
 
 class ClipWorkers(Protocol):
