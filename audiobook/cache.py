@@ -117,4 +117,6 @@ def read_clip(path: Path) -> np.ndarray:
     """A cached clip as float32 in [-1, 1]."""
     with wave.open(str(path), "rb") as wav:
         frames = wav.readframes(wav.getnframes())
-    return np.frombuffer(frames, dtype="<i2").astype(np.float32) / 32768.0
+    samples = np.frombuffer(frames, dtype="<i2").astype(np.float32)
+    samples /= 32768.0  # in place: a long clip is megabytes
+    return samples

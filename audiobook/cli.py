@@ -87,7 +87,8 @@ def cli() -> None:
               help="Where clips are synthesized: local worker processes (default), or a Dask cluster "
                    "(a LocalCluster of --jobs workers unless --scheduler is given). Needs audiobook[cluster].")
 @click.option("--scheduler", metavar="ADDRESS",
-              help="Dask scheduler to send synthesis to, e.g. tcp://10.0.0.5:8786 (implies --executor dask); "
+              help="Dask scheduler to send synthesis to, e.g. tcp://10.0.0.5:8786 (implies --executor dask "
+                   "unless an executor is set); "
                    "its workers need audiobook and the same engine installed.")
 @click.option("--force", is_flag=True, help="Rebuild even when nothing changed since the last build.")
 @click.option("--quiet", "-q", is_flag=True, help="No progress or summary; print only each MP3 path.")
@@ -114,8 +115,7 @@ def build(essays, show, engine, voice, quote_voice, rate, title, author, cover, 
     from audiobook.show import load_show
 
     flags = dict(engine=engine, voice=voice, quote_voice=quote_voice, rate=rate, title=title,
-                 author=author, cover=cover, jobs=jobs, executor=executor or ("dask" if scheduler else None),
-                 scheduler=scheduler)
+                 author=author, cover=cover, jobs=jobs, executor=executor, scheduler=scheduler)
     settings = run_settings(show, flags)
     load_show(show)  # a bad podcast.toml stops the build before any work
     flags["engine"], why = choose_engine(settings["engine"])

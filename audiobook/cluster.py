@@ -5,11 +5,13 @@ an existing cluster; ``--executor dask`` alone starts a LocalCluster on this
 machine. Workers need audiobook and the engine installed, nothing else: a
 task takes the clip's text, voice and rate and sends back the finished clip
 (PCM, true peak, loudness profile), which this process stores in its own
-cache. So the workers share no disk with this machine, and since engines
-speak every clip from a fresh state (engines.in_fresh_fork) the clips, the
-cache and the episode are the same bytes as with local worker processes.
-A worker whose engine version differs from this machine's would make
-different clips under the same cache key, so its clips are refused.
+cache. So the workers share no disk with this machine, and since an engine
+gives the same samples for the same text whatever it said before (see
+Engine.synthesize) the clips, the cache and the episode are the same bytes
+as with local worker processes.
+A worker whose engine, audiobook, numpy or soxr version or kind of CPU
+differs from this machine's could make other bytes under the same cache
+key, so its clips are refused (speak.renderer says what must match).
 """
 from __future__ import annotations
 
@@ -20,9 +22,9 @@ from concurrent.futures import Future, InvalidStateError
 
 from audiobook.cache import ClipCache
 from audiobook.engines import Engine, load_engine, usable_engine_class
-from audiobook.errors import AudiobookError, ConfigError, EngineError
+from audiobook.errors import AudiobookError, ConfigError, EngineError, OutputError
 from audiobook.memory import release_free_memory
-from audiobook.speak import ClipJob, Rendered, render
+from audiobook.speak import ClipJob, Rendered, render, renderer
 
 CONNECT_TIMEOUT = "10s"
 INSTALL_HINT = "pip install 'audiobook[cluster]'"
@@ -44,8 +46,8 @@ def render_on_worker(engine_name: str, job: ClipJob) -> Rendered:
 class DaskWorkers:
     """Sends clips to a Dask cluster; each arriving clip is stored in the local cache."""
 
-    def __init__(self, client, engine_name: str, engine_version: str, cache: ClipCache) -> None:
-        self._client, self._engine_name, self._version, self._cache = client, engine_name, engine_version, cache
+    def __init__(self, client, engine_name: str, made_here: str, cache: ClipCache) -> None:
+        self._client, self._engine_name, self._made_here, self._cache = client, engine_name, made_here, cache
         self._pending: dict[str, object] = {}  # a Dask future nobody holds is cancelled
         self._lock = threading.Lock()
 
@@ -62,12 +64,7 @@ class DaskWorkers:
         with self._lock:
             self._pending.pop(remote.key, None)
         try:
-            rendered = remote.result()
-            if rendered.engine_version != self._version:
-                raise EngineError(
-                    f"a Dask worker runs {rendered.engine_version}, this machine {self._version}: "
-                    f"its clips would not match; install the same engine version on every worker")
-            outcome = rendered.store(self._cache, job.key)
+            outcome = self._store(remote.result(), job)
         except AudiobookError as exc:
             outcome = exc
         except Exception as exc:  # noqa: BLE001 - a worker's failure, told in one line
@@ -79,7 +76,19 @@ class DaskWorkers:
             else:
                 done.set_result(outcome)
 
+    def _store(self, rendered: Rendered, job: ClipJob):
+        if rendered.renderer != self._made_here:
+            raise EngineError(
+                f"a Dask worker renders with {rendered.renderer!r}, this machine with {self._made_here!r}: "
+                f"its clips would not match; install the same versions on every worker")
+        try:
+            return rendered.store(self._cache, job.key)
+        except OSError as exc:
+            raise OutputError(f"cannot write to the clip cache {self._cache.root}: {exc.strerror or exc}") from None
+
     def shutdown(self) -> None:
+        """No more clips will be asked for: cancel what is still pending (the
+        cluster itself closes when the executor's context ends)."""
         with self._lock:
             pending, self._pending = list(self._pending.values()), {}
         if pending:
@@ -99,7 +108,7 @@ def dask_workers(engine_name: str, jobs: int, scheduler: str | None, cache: Clip
     """A client of the cluster at ``scheduler``, or of a new LocalCluster of ``jobs`` workers."""
     distributed = _distributed()
     usable_engine_class(engine_name)  # this machine keys the clips, so it needs the engine too
-    version = load_engine(engine_name).version()
+    made_here = renderer(load_engine(engine_name))
     with contextlib.ExitStack() as stack:
         if scheduler:
             try:
@@ -111,7 +120,7 @@ def dask_workers(engine_name: str, jobs: int, scheduler: str | None, cache: Clip
                 n_workers=jobs, threads_per_worker=1, processes=True,
                 dashboard_address=None, silence_logs=logging.ERROR))
             client = stack.enter_context(distributed.Client(cluster))
-        workers = DaskWorkers(client, engine_name, version, cache)
+        workers = DaskWorkers(client, engine_name, made_here, cache)
         try:
             yield workers
         finally:

@@ -134,4 +134,8 @@ def resolve_settings(show: Path, essay: Path, metadata: Metadata, flags: dict, e
         for key, value in layer.items():
             settings.values[key] = _check(key, value, source)
             settings.sources[key] = source
+    if settings["scheduler"] and settings.sources["executor"] == layers[0][0]:
+        # a scheduler says where to synthesize, unless an executor was chosen explicitly
+        settings.values["executor"] = "dask"
+        settings.sources["executor"] = f"scheduler from {settings.sources['scheduler']}"
     return settings

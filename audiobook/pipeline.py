@@ -322,7 +322,7 @@ def _encode(script: Script, speech: Speech, target: Path, bitrate: int, progress
 
     encode_mp3(first_pass, target, sample_rate=SAMPLE_RATE, bitrate=bitrate)
     if speech_done:
-        speech_done()  # the workers' memory goes before the whole-program measurement
+        speech_done()  # local workers' memory goes before the whole-program measurement
     clips, gains = streamed["clips"], streamed["gains"]
     timeline = plan_timeline(script, clips)
     loudness = program_loudness(timeline, clips, gains, meter)

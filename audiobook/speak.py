@@ -12,14 +12,16 @@ from __future__ import annotations
 
 import collections
 import contextlib
+import functools
 import multiprocessing
+import platform
 import threading
 from concurrent.futures import Future, ProcessPoolExecutor
 from dataclasses import dataclass
 from typing import Callable, Iterator, Protocol
 
 import numpy as np
-from audiobook import loudness
+from audiobook import __version__, loudness
 from audiobook.cache import CacheEntry, ClipCache, clip_key, write_wav
 from audiobook.engines import Engine, engine_started_here, load_engine, usable_engine_class
 from audiobook.errors import EngineCrashed, EngineError
@@ -67,7 +69,8 @@ def clip_problem(pcm: np.ndarray, sample_rate: int, text: str, rate: int) -> str
 
 def prepare_clip(pcm: np.ndarray, sample_rate: int) -> np.ndarray:
     """Trim edge silence and resample to 44.1 kHz float32."""
-    signal = pcm.astype(np.float32) / 32768.0
+    signal = pcm.astype(np.float32)
+    signal /= 32768.0
     loud = np.flatnonzero(np.abs(signal) > EDGE_THRESHOLD)
     keep = int(EDGE_KEEP * sample_rate)
     start, end = max(loud[0] - keep, 0), min(loud[-1] + 1 + keep, signal.size)
@@ -105,7 +108,7 @@ class Rendered:
     pcm: np.ndarray  # int16 at SAMPLE_RATE
     peak: float  # true peak, linear
     profile: np.ndarray  # loudness energy per 100 ms block (loudness.energy_profile)
-    engine_version: str  # the clip's key assumes the version of the engine that made it
+    renderer: str  # what made it (renderer()): the clip's key assumes this machine's
 
     def store(self, cache: ClipCache, key: str) -> CacheEntry:
         return cache.put(key, self.pcm, SAMPLE_RATE, self.peak, self.profile)
@@ -126,7 +129,17 @@ def render(engine: Engine, job: ClipJob) -> Rendered:
     signal *= 32768  # in place: a long clip's copies are what a worker's memory peaks on
     np.round(signal, out=signal)
     pcm44 = np.clip(signal, -32768, 32767, out=signal).astype(np.int16)
-    return Rendered(pcm44, peak, profile, engine.version())
+    return Rendered(pcm44, peak, profile, renderer(engine))
+
+
+@functools.lru_cache(maxsize=8)
+def renderer(engine: Engine) -> str:
+    """What a clip's bytes depend on besides its key (text, voice, rate, engine
+    version): this code, its numeric libraries and the kind of CPU."""
+    import soxr
+
+    return (f"{engine.version()}; audiobook {__version__}; numpy {np.__version__}; "
+            f"soxr {soxr.__version__}; {platform.machine()}")
 
 
 def render_clip(engine: Engine, job: ClipJob, cache: ClipCache) -> CacheEntry:
@@ -158,7 +171,8 @@ class ClipWorkers(Protocol):
         """A future of the clip's CacheEntry, set once the clip is in the cache."""
 
     def shutdown(self) -> None:
-        """Let the workers go: no more clips will be asked for."""
+        """No more clips will be asked for: local workers exit, Dask tasks still
+        pending are cancelled."""
 
 
 class LocalWorkers:

@@ -16,7 +16,7 @@ import pytest
 
 from audiobook import cluster
 from audiobook.cache import ClipCache
-from audiobook.errors import ConfigError, EngineError
+from audiobook.errors import ConfigError, EngineError, OutputError
 from audiobook.speak import ClipJob, Rendered
 from conftest import FIELD_NOTES, cli_env, requires_pipeline, run_cli, sha256, summary_counts, tree_digest
 
@@ -69,6 +69,7 @@ def test_one_worker_in_this_process_makes_the_same_bytes(local_build, tmp_path):
     assert _build(tmp_path, "serial", "--jobs", "1").mp3 == local_build.mp3
 
 
+@requires_pipeline
 def test_an_unreachable_scheduler_is_a_one_line_error(tmp_path):
     result = run_cli("build", FIELD_NOTES, "--show", tmp_path / "show", "--engine", "pyttsx3",
                      "--scheduler", "tcp://127.0.0.1:9", cwd=tmp_path)
@@ -106,8 +107,8 @@ class Arrived:
         return self.value
 
 
-def _rendered(version: str) -> Rendered:
-    return Rendered(np.full(441, 1000, np.int16), 0.05, np.ones(1, np.float32), version)
+def _rendered(made_by: str) -> Rendered:
+    return Rendered(np.full(441, 1000, np.int16), 0.05, np.ones(1, np.float32), made_by)
 
 
 JOB = ClipJob("ab" * 32, "A sentence from the essay.", "gmw/en-us", 175)
@@ -116,7 +117,7 @@ JOB = ClipJob("ab" * 32, "A sentence from the essay.", "gmw/en-us", 175)
 def test_an_arriving_clip_is_stored_in_this_machines_cache(tmp_path):
     from concurrent.futures import Future
 
-    workers = cluster.DaskWorkers(client=None, engine_name="pyttsx3", engine_version="v1",
+    workers = cluster.DaskWorkers(client=None, engine_name="pyttsx3", made_here="v1",
                                   cache=ClipCache(tmp_path))
     done = Future()
     workers._arrive(Arrived(_rendered("v1")), JOB, done)
@@ -125,15 +126,38 @@ def test_an_arriving_clip_is_stored_in_this_machines_cache(tmp_path):
     assert ClipCache(tmp_path).get(JOB.key).peak == 0.05
 
 
-def test_a_clip_from_another_engine_version_is_refused(tmp_path):
+def test_a_clip_made_with_other_versions_is_refused(tmp_path):
     from concurrent.futures import Future
 
-    workers = cluster.DaskWorkers(None, "pyttsx3", "espeak-ng 1.51", ClipCache(tmp_path))
+    workers = cluster.DaskWorkers(None, "pyttsx3", "espeak-ng 1.51; numpy 2.3", ClipCache(tmp_path))
     done = Future()
-    workers._arrive(Arrived(_rendered("espeak-ng 1.52")), JOB, done)
-    with pytest.raises(EngineError, match="a Dask worker runs espeak-ng 1.52, this machine espeak-ng 1.51"):
+    workers._arrive(Arrived(_rendered("espeak-ng 1.51; numpy 1.26")), JOB, done)
+    with pytest.raises(EngineError, match="renders with 'espeak-ng 1.51; numpy 1.26', this machine with "
+                                          "'espeak-ng 1.51; numpy 2.3'"):
         done.result()
     assert ClipCache(tmp_path).get(JOB.key) is None
+
+
+def test_a_cache_that_cannot_be_written_is_an_output_error_not_a_workers_fault(tmp_path):
+    from concurrent.futures import Future
+
+    blocked = tmp_path / "not-a-directory"
+    blocked.write_text("")
+    workers = cluster.DaskWorkers(None, "pyttsx3", "v1", ClipCache(blocked))
+    done = Future()
+    workers._arrive(Arrived(_rendered("v1")), JOB, done)
+    with pytest.raises(OutputError, match="cannot write to the clip cache"):
+        done.result()
+
+
+def test_a_scheduler_alone_means_the_dask_executor(tmp_path):
+    from audiobook.config import run_settings
+
+    settings = run_settings(tmp_path, {}, environ={"AUDIOBOOK_SCHEDULER": "tcp://10.0.0.5:8786"})
+    assert settings["executor"] == "dask"
+    assert settings.sources["executor"] == "scheduler from environment"
+    chosen = run_settings(tmp_path, {"executor": "local"}, environ={"AUDIOBOOK_SCHEDULER": "tcp://10.0.0.5:8786"})
+    assert chosen["executor"] == "local"
 
 
 def test_a_workers_crash_becomes_one_engine_error(tmp_path):

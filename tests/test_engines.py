@@ -180,19 +180,24 @@ def test_a_clip_is_the_same_samples_whatever_was_said_before(engine_case):
     """The clip cache and builds spread over workers or machines rely on it:
     espeak-ng's flutter state and Piper's noise generator would otherwise
     carry over from the previous utterance."""
+    from audiobook.speak import synthesize_checked
+
     engine, case = engine_case
-    first = engine.synthesize(case["text"], case["voice"], 175)
-    engine.synthesize("Something else entirely, said in between.", case["voice"], 240)
-    again = engine.synthesize(case["text"], case["voice"], 175)
+    first = synthesize_checked(engine, case["text"], case["voice"], 175)
+    synthesize_checked(engine, "Something else entirely, said in between.", case["voice"], 240)
+    again = synthesize_checked(engine, case["text"], case["voice"], 175)
     assert first[1] == again[1]
-    assert first[0].size > 0 and np.array_equal(first[0], again[0])
+    assert np.array_equal(first[0], again[0])
 
 
 def test_a_clip_is_the_same_samples_in_a_new_process(engine_case):
+    from audiobook.speak import synthesize_checked
+
     engine, case = engine_case
-    here = engine.synthesize(case["text"], case["voice"], 175)[0]
+    here = synthesize_checked(engine, case["text"], case["voice"], 175)[0]
     program = (f"import sys, hashlib; from audiobook.engines import load_engine; "
-               f"pcm, _ = load_engine({engine.name!r}).synthesize({case['text']!r}, {case['voice']!r}, 175); "
+               f"from audiobook.speak import synthesize_checked; "
+               f"pcm, _ = synthesize_checked(load_engine({engine.name!r}), {case['text']!r}, {case['voice']!r}, 175); "
                f"sys.stdout.write(hashlib.sha256(pcm.tobytes()).hexdigest())")
     elsewhere = subprocess.run([sys.executable, "-c", program], capture_output=True, text=True, check=True)
     assert elsewhere.stdout == hashlib.sha256(here.tobytes()).hexdigest()
@@ -327,3 +332,25 @@ def test_a_child_that_dies_is_an_engine_crash_not_a_dead_worker():
     with pytest.raises(EngineCrashed, match=f"signal {int(signal.SIGKILL)}"):
         engines.in_fresh_fork(lambda: os.kill(os.getpid(), signal.SIGKILL))
     assert engines.in_fresh_fork(lambda: "still here") == "still here"
+
+
+def test_a_child_that_does_not_answer_in_time_is_stopped_and_counted_as_a_crash():
+    import time
+
+    started = time.monotonic()
+    with pytest.raises(EngineCrashed, match="no answer within 0.5 s"):
+        engines.in_fresh_fork(lambda: time.sleep(60), timeout=0.5)
+    assert time.monotonic() - started < 10
+
+
+def test_a_foreign_error_in_the_child_comes_back_as_one_engine_error():
+    def fail():
+        raise RuntimeError("could not initialize espeak")
+
+    with pytest.raises(EngineError, match="^RuntimeError: could not initialize espeak$"):
+        engines.in_fresh_fork(fail)
+
+
+def test_an_answer_that_cannot_be_pickled_is_an_engine_error():
+    with pytest.raises(EngineError, match="unreadable answer"):
+        engines.in_fresh_fork(lambda: (lambda: None))

@@ -9,6 +9,10 @@ from __future__ import annotations
 import importlib
 import os
 import pickle
+import select
+import signal
+import threading
+import time
 import warnings
 from dataclasses import dataclass
 from importlib.metadata import entry_points
@@ -16,7 +20,7 @@ from typing import Callable, TypeVar
 
 import numpy as np
 
-from audiobook.errors import EngineCrashed, EngineError
+from audiobook.errors import AudiobookError, EngineCrashed, EngineError
 
 ENTRY_POINT_GROUP = "audiobook.engines"
 DEFAULT_ENGINES = {
@@ -90,7 +94,7 @@ class Engine:
         )
 
 
-def in_fresh_fork(produce: Callable[[], T]) -> T:
+def in_fresh_fork(produce: Callable[[], T], timeout: float | None = None) -> T:
     """Call ``produce`` in a forked child of this process and return its result.
 
     For engines that carry state from one utterance into the next (espeak-ng:
@@ -98,32 +102,39 @@ def in_fresh_fork(produce: Callable[[], T]) -> T:
     whose engine is loaded but has not spoken starts from the same state
     every time, so it is the same bytes whichever worker makes it, after
     whatever it made before. A fork costs a few milliseconds, plus whatever
-    memory the engine touches, faulted in again by every fork. A child that
-    dies (a crash in the engine's C code) raises EngineCrashed, which the
-    retry loop counts as a bad try, instead of taking its worker down.
+    memory the engine touches, faulted in again by every fork.
+
+    A child that dies (a crash in the engine's C code) or gives no answer
+    within ``timeout`` seconds (a lock some other thread held at the fork)
+    raises EngineCrashed, which the retry loop counts as a bad try, instead
+    of taking its worker down. Forks are made one at a time per process, so
+    no child holds another's pipe open. An error the child raises comes back
+    as itself when it is one of ours, else as an EngineError of one line.
     """
-    read_end, write_end = os.pipe()
-    with warnings.catch_warnings():
-        warnings.simplefilter("ignore", DeprecationWarning)  # 3.12+: fork with threads running
-        pid = os.fork()
-    if pid == 0:  # the child: answer through the pipe, then leave without cleanup
-        status = 0
+    with _fork_lock:
+        read_end, write_end = os.pipe()
         try:
+            with warnings.catch_warnings():
+                warnings.simplefilter("ignore", DeprecationWarning)  # 3.12+: fork with threads running
+                pid = os.fork()
+        except OSError as exc:
             os.close(read_end)
-            try:
-                answer = ("ok", produce())
-            except Exception as exc:  # noqa: BLE001 - handed to the parent to raise
-                answer = ("error", exc)
-            with os.fdopen(write_end, "wb") as pipe:
-                pickle.dump(answer, pipe, protocol=pickle.HIGHEST_PROTOCOL)
-        except BaseException:  # noqa: BLE001 - nothing may escape a forked child
-            status = 1
+            os.close(write_end)
+            raise EngineCrashed(f"no process to speak in ({exc.strerror or exc})") from None
+        if pid == 0:  # the child: answer through the pipe, then leave without cleanup
+            os.close(read_end)
+            os._exit(_answer(produce, write_end))
+        os.close(write_end)
+        data = None
+        try:
+            data = _read_answer(read_end, timeout or FORK_TIMEOUT)
         finally:
-            os._exit(status)
-    os.close(write_end)
-    with os.fdopen(read_end, "rb") as pipe:
-        data = pipe.read()
-    _, status = os.waitpid(pid, 0)
+            os.close(read_end)
+            if data is None:
+                os.kill(pid, signal.SIGKILL)
+            _, status = os.waitpid(pid, 0)
+    if data is None:
+        raise EngineCrashed(f"no answer within {timeout or FORK_TIMEOUT:g} s")
     try:
         outcome, value = pickle.loads(data)
     except Exception:  # noqa: BLE001 - an empty or cut answer: the child died
@@ -131,6 +142,44 @@ def in_fresh_fork(produce: Callable[[], T]) -> T:
     if outcome == "error":
         raise value
     return value
+
+
+FORK_TIMEOUT = 120.0  # seconds for one clip: espeak-ng needs milliseconds
+_fork_lock = threading.Lock()
+
+
+def _answer(produce: Callable[[], T], write_end: int) -> int:
+    """In the child: send ("ok", result) or ("error", exception); the exit status."""
+    try:
+        try:
+            answer = ("ok", produce())
+        except AudiobookError as exc:
+            answer = ("error", exc)
+        except Exception as exc:  # noqa: BLE001 - told to the user in one line
+            answer = ("error", EngineError(f"{type(exc).__name__}: {exc}"))
+        try:
+            payload = pickle.dumps(answer, protocol=pickle.HIGHEST_PROTOCOL)
+        except Exception as exc:  # noqa: BLE001 - an answer that cannot travel
+            payload = pickle.dumps(("error", EngineError(f"unreadable answer: {exc}")))
+        with os.fdopen(write_end, "wb") as pipe:
+            pipe.write(payload)
+        return 0
+    except BaseException:  # noqa: BLE001 - nothing may escape a forked child
+        return 1
+
+
+def _read_answer(read_end: int, timeout: float) -> bytes | None:
+    """Everything the child writes until it closes the pipe; None past the deadline."""
+    deadline = time.monotonic() + timeout
+    chunks = []
+    while True:
+        left = deadline - time.monotonic()
+        if left <= 0 or not select.select([read_end], [], [], left)[0]:
+            return None
+        chunk = os.read(read_end, 1 << 20)
+        if not chunk:
+            return b"".join(chunks)
+        chunks.append(chunk)
 
 
 def _exit_reason(status: int) -> str:

@@ -36,9 +36,9 @@ from audiobook.errors import EngineError
 VOICE_PACKAGE_SUFFIX = "_piper_voice"
 NATURAL_WPM = 175  # Piper voices speak about this fast at length_scale 1 (joe: 174)
 NOISE_SEED = 1  # any fixed value: every clip gets the same noise stream
-NOISE_CHANNELS = 256  # at least the model's widest noise (VITS: 192 channels, 2 for durations)
-NOISE_FRAMES = 8192  # about 95 s of audio per sentence at 22,050 Hz; grows when a sentence needs more
-MAX_NOISE_FRAMES = 1 << 20
+NOISE_CHANNELS = 192  # Piper's VITS models: 192 channels of latent noise, 2 for durations
+NOISE_FRAMES = 8192  # about 95 s of audio per sentence at 22,050 Hz (6 MB); grows when a sentence needs more
+MAX_NOISE_FRAMES = 1 << 16  # 12 minutes of one sentence (50 MB): a limit on growing, never reached by a segment
 
 
 def _packaged_voices() -> dict[str, tuple[Path, Path, str]]:
@@ -83,7 +83,8 @@ class PiperEngine(Engine):
         self._loaded: dict[str, object] = {}
 
     def version(self) -> str:
-        return f"piper-tts {package_version('piper-tts')}, fixed noise {NOISE_SEED}"
+        return (f"piper-tts {package_version('piper-tts')}, onnxruntime {package_version('onnxruntime')}, "
+                f"fixed noise {NOISE_SEED}")
 
     def voices(self) -> list[Voice]:
         return [Voice(voice_id, voice_id, _language(config), f"{package} (Python package)")
@@ -179,14 +180,16 @@ class FixedNoiseSession:
         return np.ascontiguousarray(values.T)[np.newaxis]  # (1, channels, frames)
 
     def run(self, outputs, feeds: dict):
+        """Run the model; when it fails, grow the noise (a sentence longer than it
+        fails where its slice meets the sentence's frames) and try again, up to a limit."""
         while True:
             try:
                 return self._session.run(outputs, {**feeds, **dict.fromkeys(self._inputs, self._noise)})
-            except Exception:  # noqa: BLE001 - onnxruntime's errors share no useful base class
+            except Exception as exc:  # noqa: BLE001 - onnxruntime's errors share no useful base class
                 frames = self._noise.shape[2]
                 if frames >= MAX_NOISE_FRAMES:
-                    raise
-                self._noise = self._stream(frames * 4)  # a sentence longer than the noise: grow, try again
+                    raise EngineError(f"Piper could not speak a sentence: {str(exc).splitlines()[0]}") from None
+                self._noise = self._stream(min(frames * 4, MAX_NOISE_FRAMES))
 
     def __getattr__(self, name: str):
         return getattr(self._session, name)

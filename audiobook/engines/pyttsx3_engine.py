@@ -132,19 +132,20 @@ class Pyttsx3Engine(Engine):
         return by_language.get(wanted) or by_language.get(base) or FALLBACK_VOICE
 
     def synthesize(self, text: str, voice: str, rate: int) -> tuple[np.ndarray, int]:
-        return in_fresh_fork(lambda: self._speak(text, voice, rate))
-
-    def _speak(self, text: str, voice: str, rate: int) -> tuple[np.ndarray, int]:
+        # The file is made and removed here, not in the fork: a fork that crashes leaves nothing.
         handle, name = tempfile.mkstemp(prefix="audiobook-clip-", suffix=".wav")
         os.close(handle)
         out = Path(name)
         try:
-            tts = self._driver()
-            tts.setProperty("voice", voice)
-            with _quiet_stdout():
-                tts.save_to_file(_with_rate(text, rate), str(out))
-                tts.runAndWait()
-                self._espeak.Synchronize()  # runAndWait may return before the file is written
-            return _read_wav(out)
+            return in_fresh_fork(lambda: self._speak(text, voice, rate, out))
         finally:
             out.unlink(missing_ok=True)
+
+    def _speak(self, text: str, voice: str, rate: int, out: Path) -> tuple[np.ndarray, int]:
+        tts = self._driver()
+        tts.setProperty("voice", voice)
+        with _quiet_stdout():
+            tts.save_to_file(_with_rate(text, rate), str(out))
+            tts.runAndWait()
+            self._espeak.Synchronize()  # runAndWait may return before the file is written
+        return _read_wav(out)
