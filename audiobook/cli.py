@@ -89,7 +89,7 @@ def cli() -> None:
 @click.option("--scheduler", metavar="ADDRESS",
               help="Dask scheduler to send synthesis to, e.g. tcp://10.0.0.5:8786 (implies --executor dask "
                    "unless an executor is set); "
-                   "its workers need audiobook and the same engine installed.")
+                   "its workers need the same versions of audiobook and the engine as this machine.")
 @click.option("--force", is_flag=True, help="Rebuild even when nothing changed since the last build.")
 @click.option("--quiet", "-q", is_flag=True, help="No progress or summary; print only each MP3 path.")
 @click.option("--verbose", "-v", is_flag=True, help="Also print every setting and where it came from.")
