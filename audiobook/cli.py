@@ -12,23 +12,10 @@ import click
 
 from audiobook import __version__
 from audiobook.engines import choose_engine, engine_class, engine_targets
+from audiobook.display import clock, human_size
 from audiobook.errors import AudiobookError
 
 SHOW_HELP = "Show directory to write into (created if missing)."
-
-
-def _human_size(size: int) -> str:
-    for unit in ("B", "KB", "MB", "GB"):
-        if size < 1000 or unit == "GB":
-            return f"{size:.1f} {unit}" if unit != "B" else f"{size} B"
-        size /= 1000
-    return f"{size} B"
-
-
-def _clock(seconds: float) -> str:
-    minutes, seconds = divmod(int(round(seconds)), 60)
-    hours, minutes = divmod(minutes, 60)
-    return f"{hours}:{minutes:02d}:{seconds:02d}" if hours else f"{minutes}:{seconds:02d}"
 
 
 class _ProgressBar:
@@ -163,8 +150,8 @@ def _build_all(essays, show, flags, pool, force, quiet, verbose):
             click.echo(str(episode.mp3))
             continue
         click.echo(
-            f"{episode.mp3}: {_clock(episode.duration)}, {episode.chapters} chapters, "
-            f"{_human_size(episode.size)}, {episode.loudness:.1f} LUFS, "
+            f"{episode.mp3}: {clock(episode.duration)}, {episode.chapters} chapters, "
+            f"{human_size(episode.size)}, {episode.loudness:.1f} LUFS, "
             f"{episode.engine} voice {episode.voice}; "
             f"segments: {episode.synthesized} synthesized, {episode.cached} from cache"
             + (" (up to date, not rewritten)" if episode.up_to_date else "")
@@ -350,7 +337,7 @@ def cache_info():
     from audiobook.cache import ClipCache, cache_stats
 
     stats = cache_stats(ClipCache())
-    click.echo(f"{stats.root}: {stats.clips} clips, {_human_size(stats.bytes)}")
+    click.echo(f"{stats.root}: {stats.clips} clips, {human_size(stats.bytes)}")
 
 
 @cache.command("prune")
@@ -366,7 +353,7 @@ def cache_prune(older_than):
     from audiobook.cache import ClipCache, prune_cache
 
     removed = prune_cache(ClipCache(), older_than)
-    click.echo(f"removed {removed.clips} clips, {_human_size(removed.bytes)}, from {removed.root}")
+    click.echo(f"removed {removed.clips} clips, {human_size(removed.bytes)}, from {removed.root}")
 
 
 def main(argv: list[str] | None = None) -> None:

@@ -34,6 +34,7 @@ from PIL import Image
 
 from audiobook import __version__
 from audiobook.cover import MAX_SIDE, generate_cover, load_cover
+from audiobook.display import timestamp
 from audiobook.episodes import EPISODES, PublishedEpisode
 from audiobook.errors import InputError, OutputError
 from audiobook.fsutil import atomic_path, write_bytes_atomic
@@ -90,13 +91,6 @@ def _rfc2822(moment: datetime.datetime) -> str:
     return email.utils.format_datetime(moment.astimezone(datetime.timezone.utc), usegmt=True)
 
 
-def _clock(seconds: float) -> str:
-    millis = round(seconds * 1000)
-    hours, rest = divmod(millis, 3_600_000)
-    minutes, rest = divmod(rest, 60_000)
-    return f"{hours:02d}:{minutes:02d}:{rest // 1000:02d}.{rest % 1000:03d}"
-
-
 def _sub(parent: etree._Element, tag: str, text: str | None = None, /, **attrib: str) -> etree._Element:
     """A child element; ``tag`` may be prefixed ("itunes:image")."""
     prefix, _, name = tag.rpartition(":")
@@ -111,7 +105,7 @@ def _show_notes(episode: PublishedEpisode) -> str:
     """content:encoded: the description and the chapter list, as HTML built by lxml."""
     parts = [html.P(_text(episode.description))] if episode.description else []
     if episode.chapters:
-        parts.append(html.OL(*[html.LI(f"{_clock(c['start'])[:8]} {_text(c['title'])}") for c in episode.chapters]))
+        parts.append(html.OL(*[html.LI(f"{timestamp(round(c['start'] * 1000))[:8]} {_text(c['title'])}") for c in episode.chapters]))
     return "".join(lxml.html.tostring(part, encoding="unicode") for part in parts)
 
 
@@ -154,7 +148,7 @@ def _item(channel: etree._Element, show: ShowSettings, episode: PublishedEpisode
     if episode.chapters:  # Podlove Simple Chapters: what gPodder (podcastparser) and older apps read
         chapters = _sub(item, "psc:chapters", version="1.2")
         for chapter in episode.chapters:
-            _sub(chapters, "psc:chapter", start=_clock(chapter["start"]), title=chapter["title"])
+            _sub(chapters, "psc:chapter", start=timestamp(round(chapter["start"] * 1000)), title=chapter["title"])
 
 
 def build_feed(show: ShowSettings, episodes: list[PublishedEpisode], base_url: str | None = None) -> bytes:

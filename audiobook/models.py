@@ -96,6 +96,12 @@ class Clip:
     profile: object = None  # numpy float32: K-weighted energy per 100 ms block (loudness.py)
 
 
+def whole_ms(samples: int, sample_rate: int) -> int:
+    """Whole milliseconds, the resolution of ID3 CHAP frames: the tags, chapters
+    JSON and transcripts all round this way, so their times agree."""
+    return round(samples * 1000 / sample_rate)
+
+
 @dataclass
 class Span:
     """A stretch of the assembled audio, in samples at Timeline.sample_rate."""
@@ -115,8 +121,8 @@ class Timeline:
     segments: list[Span]  # one per Script segment, speech only (no pause)
     chapters: list[Span]  # contiguous, first at 0, last ending at total
 
-    def seconds(self, samples: int) -> float:
-        return samples / self.sample_rate
+    def ms(self, samples: int) -> int:
+        return whole_ms(samples, self.sample_rate)
 
     @property
     def duration(self) -> float:

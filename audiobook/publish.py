@@ -10,28 +10,17 @@ import json
 from dataclasses import dataclass
 from pathlib import Path
 
+from audiobook.display import timestamp
 from audiobook.models import Span, Timeline
 
 CHAPTERS_VERSION = "1.2.0"  # https://github.com/Podcastindex-org/podcast-namespace/blob/main/docs/examples/chapters/jsonChapters.md
 
 
-def _ms(timeline: Timeline, samples: int) -> int:
-    """Whole milliseconds, the resolution of ID3 CHAP frames."""
-    return round(samples * 1000 / timeline.sample_rate)
-
-
-def _clock(ms: int, separator: str) -> str:
-    hours, rest = divmod(ms, 3_600_000)
-    minutes, rest = divmod(rest, 60_000)
-    seconds, millis = divmod(rest, 1000)
-    return f"{hours:02d}:{minutes:02d}:{seconds:02d}{separator}{millis:03d}"
-
-
 def chapters_json(timeline: Timeline) -> str:
     chapters = [
         {
-            "startTime": _ms(timeline, c.start) / 1000,
-            "endTime": _ms(timeline, c.end) / 1000,
+            "startTime": timeline.ms(c.start) / 1000,
+            "endTime": timeline.ms(c.end) / 1000,
             "title": c.title,
         }
         for c in timeline.chapters
@@ -40,7 +29,7 @@ def chapters_json(timeline: Timeline) -> str:
 
 
 def _cues(timeline: Timeline) -> list[tuple[int, int, str]]:
-    return [(_ms(timeline, s.start), _ms(timeline, s.end), s.text) for s in timeline.segments]
+    return [(timeline.ms(s.start), timeline.ms(s.end), s.text) for s in timeline.segments]
 
 
 def _vtt_text(text: str) -> str:
@@ -51,13 +40,13 @@ def _vtt_text(text: str) -> str:
 def webvtt(timeline: Timeline) -> str:
     blocks = ["WEBVTT"]
     for number, (start, end, text) in enumerate(_cues(timeline), 1):
-        blocks.append(f"{number}\n{_clock(start, '.')} --> {_clock(end, '.')}\n{_vtt_text(text)}")
+        blocks.append(f"{number}\n{timestamp(start)} --> {timestamp(end)}\n{_vtt_text(text)}")
     return "\n\n".join(blocks) + "\n"
 
 
 def subrip(timeline: Timeline) -> str:
     blocks = [
-        f"{number}\n{_clock(start, ',')} --> {_clock(end, ',')}\n{text}"
+        f"{number}\n{timestamp(start, ',')} --> {timestamp(end, ',')}\n{text}"
         for number, (start, end, text) in enumerate(_cues(timeline), 1)
     ]
     return "\n\n".join(blocks) + "\n"
@@ -83,7 +72,7 @@ class Sidecars:
 
 
 def span_json(timeline: Timeline, span: Span, **extra) -> dict:
-    return {"start": _ms(timeline, span.start) / 1000, "end": _ms(timeline, span.end) / 1000, **extra}
+    return {"start": timeline.ms(span.start) / 1000, "end": timeline.ms(span.end) / 1000, **extra}
 
 
 def sidecar_texts(timeline: Timeline, manifest: dict) -> dict[str, str]:

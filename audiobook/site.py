@@ -23,6 +23,7 @@ from pathlib import Path
 
 import jinja2
 
+from audiobook.display import clock, human_size
 from audiobook.episodes import EPISODES, PublishedEpisode
 from audiobook.fsutil import write_bytes_atomic
 from audiobook.plan import PAUSE_AFTER_HEADING, PAUSE_AFTER_PARAGRAPH
@@ -127,12 +128,12 @@ def _episode_view(episode: PublishedEpisode) -> EpisodeView:
         for i, c in enumerate(episode.chapters)
     ]
     blocks, cue_count = transcript_blocks(episode)
-    downloads = [{"href": episode.mp3.name, "label": "MP3 audio", "size": _size(episode.size), "primary": True}]
+    downloads = [{"href": episode.mp3.name, "label": "MP3 audio", "size": human_size(episode.size), "primary": True}]
     for suffix, label in ((".vtt", "WebVTT transcript"), (".srt", "SubRip transcript"),
                           (".chapters.json", "Chapters (JSON)")):
         if episode.sidecar(suffix).is_file():
             downloads.append({"href": episode.stem + suffix, "label": label,
-                              "size": _size(episode.sidecar(suffix).stat().st_size), "primary": False})
+                              "size": human_size(episode.sidecar(suffix).stat().st_size), "primary": False})
     return EpisodeView(
         stem=episode.stem,
         path=page_name(episode),
@@ -144,7 +145,7 @@ def _episode_view(episode: PublishedEpisode) -> EpisodeView:
         duration=_seconds(episode.duration),
         duration_text=clock(episode.duration),
         duration_iso=_iso_duration(episode.duration),
-        size_text=_size(episode.size),
+        size_text=human_size(episode.size),
         language=episode.language or "en",
         direction=_direction(episode.language),
         link=episode.link,
@@ -281,24 +282,8 @@ def _seconds(value) -> str:
     return text or "0"
 
 
-def clock(seconds: float) -> str:
-    """2:37, 1:02:03."""
-    total = int(round(float(seconds)))
-    hours, rest = divmod(total, 3600)
-    minutes, secs = divmod(rest, 60)
-    return f"{hours}:{minutes:02d}:{secs:02d}" if hours else f"{minutes}:{secs:02d}"
-
-
 def _iso_duration(seconds: float) -> str:
     total = int(round(float(seconds)))
     hours, rest = divmod(total, 3600)
     minutes, secs = divmod(rest, 60)
     return "PT" + (f"{hours}H" if hours else "") + (f"{minutes}M" if minutes else "") + f"{secs}S"
-
-
-def _size(size: int) -> str:
-    if size >= 1_000_000:
-        return f"{size / 1_000_000:.1f} MB"
-    if size >= 1000:
-        return f"{size / 1000:.0f} kB"
-    return f"{size} bytes"

@@ -20,6 +20,7 @@ from mutagen.mp3 import MP3
 from PIL import Image
 
 from .errors import ConfigError, InputError, OutputError
+from .models import whole_ms
 from .models import Span
 
 GENRE = "Podcast"
@@ -109,15 +110,12 @@ def tag_episode(mp3: Path, *, title: str, author: str, album: str, date: str | N
 
 def _add_chapters(tags: ID3, chapters: list[Span], sample_rate: int) -> None:
     """CHAP frames chp0, chp1, ... in time order, and one top-level ordered CTOC listing them."""
-    def ms(samples: int) -> int:
-        return round(samples * 1000 / sample_rate)
-
     ids = []
     for number, span in enumerate(sorted(chapters, key=lambda span: span.start)):
         element_id = f"chp{number}"
         ids.append(element_id)
-        tags.add(CHAP(element_id=element_id, start_time=ms(span.start), end_time=ms(span.end),
-                      start_offset=NO_OFFSET, end_offset=NO_OFFSET,
+        tags.add(CHAP(element_id=element_id, start_time=whole_ms(span.start, sample_rate),
+                      end_time=whole_ms(span.end, sample_rate), start_offset=NO_OFFSET, end_offset=NO_OFFSET,
                       sub_frames=[TIT2(encoding=Encoding.UTF16, text=span.title)]))
     if ids:
         tags.add(CTOC(element_id=TOC_ID, flags=CTOCFlags.TOP_LEVEL | CTOCFlags.ORDERED,
