@@ -11,7 +11,6 @@ from pathlib import Path
 import click
 
 from audiobook import __version__
-from audiobook.engines import choose_engine, engine_class, engine_targets
 from audiobook.display import clock, human_size
 from audiobook.errors import AudiobookError
 
@@ -97,6 +96,7 @@ def build(essays, show, engine, voice, quote_voice, rate, title, author, cover, 
       audiobook build essays/*.md --executor dask --scheduler tcp://10.0.0.5:8786
     """
     from audiobook.config import run_settings
+    from audiobook.engines import choose_engine
     from audiobook.speak import executor as clip_executor
 
     from audiobook.show import load_show
@@ -301,7 +301,7 @@ def voices(engine, language):
     Example:
       audiobook voices --language en
     """
-    from audiobook.engines import load_engine
+    from audiobook.engines import engine_class, engine_targets, load_engine
 
     names = [engine] if engine else sorted(engine_targets())
     for name in names:

@@ -21,7 +21,7 @@ import threading
 from concurrent.futures import Future, InvalidStateError
 
 from audiobook.cache import ClipCache
-from audiobook.engines import Engine, load_engine, usable_engine_class
+from audiobook.engines import Engine, load_engine
 from audiobook.errors import AudiobookError, ConfigError, EngineError, OutputError
 from audiobook.memory import release_free_memory
 from audiobook.speak import ClipJob, Rendered, render, renderer
@@ -107,7 +107,6 @@ def _distributed():
 def dask_workers(engine_name: str, jobs: int, scheduler: str | None, cache: ClipCache):
     """A client of the cluster at ``scheduler``, or of a new LocalCluster of ``jobs`` workers."""
     distributed = _distributed()
-    usable_engine_class(engine_name)  # this machine keys the clips, so it needs the engine too
     made_here = renderer(load_engine(engine_name))
     with contextlib.ExitStack() as stack:
         if scheduler:

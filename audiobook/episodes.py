@@ -32,11 +32,16 @@ class PublishedEpisode:
     sha256: str  # of the MP3: a changed audio gets a new enclosure URL
     chapters: list[dict] = field(default_factory=list)  # {"start", "end", "title"} in seconds
     segments: list[dict] = field(default_factory=list)  # {"start", "end", "display", ...}
-    manifest: dict = field(default_factory=dict)
 
     def sidecar(self, suffix: str) -> Path:
         """``.chapters.json``, ``.vtt``, ``.srt``, ``.jpg`` (episode art) ... beside the MP3."""
         return self.mp3.with_name(self.stem + suffix)
+
+
+def page_name(episode: PublishedEpisode) -> str:
+    """The episode page's path relative to the show, written by the site; the
+    feed links it as the episode's link and its HTML transcript."""
+    return f"{EPISODES}/{episode.stem}.html"
 
 
 def _episode(manifest_path: Path) -> PublishedEpisode:
@@ -59,7 +64,6 @@ def _episode(manifest_path: Path) -> PublishedEpisode:
         sha256=audio["sha256"],
         chapters=data.get("chapters", []),
         segments=data.get("segments", []),
-        manifest=data,
     )
 
 

@@ -35,7 +35,7 @@ from PIL import Image
 from audiobook import __version__
 from audiobook.cover import MAX_SIDE, generate_cover, load_cover
 from audiobook.display import timestamp
-from audiobook.episodes import EPISODES, PublishedEpisode
+from audiobook.episodes import EPISODES, PublishedEpisode, page_name
 from audiobook.errors import InputError, OutputError
 from audiobook.fsutil import atomic_path, write_bytes_atomic
 from audiobook.show import COVER_FILE, ShowSettings, check_art, check_base_url, cover_jpeg
@@ -66,11 +66,6 @@ def podcast_guid(feed_url: str) -> str:
 def enclosure_path(episode: PublishedEpisode) -> str:
     """Where the feed says the audio is, relative to the show: changes whenever the audio does."""
     return f"{EPISODES}/{episode.sha256[:VERSION_HEX]}/{episode.mp3.name}"
-
-
-def page_path(episode: PublishedEpisode) -> str:
-    """The episode's web page (written by the site generator), also its HTML transcript."""
-    return f"{EPISODES}/{episode.stem}.html"
 
 
 def _text(value: str | None) -> str:
@@ -116,7 +111,7 @@ def _item(channel: etree._Element, show: ShowSettings, episode: PublishedEpisode
 
     item = _sub(channel, "item")
     _sub(item, "title", episode.title)
-    _sub(item, "link", episode.link or url(page_path(episode)))
+    _sub(item, "link", episode.link or url(page_name(episode)))
     _sub(item, "description", _clip_bytes(episode.description or episode.title))
     _sub(item, "content:encoded", _show_notes(episode) or _text(episode.title))
     _sub(item, "guid", episode.guid, isPermaLink="false")
@@ -139,12 +134,11 @@ def _item(channel: etree._Element, show: ShowSettings, episode: PublishedEpisode
              type="application/json+chapters")
     # rel="captions": a timed file (https://github.com/Podcastindex-org/podcast-namespace/blob/main/docs/tags/transcript.md
     # shows it on SRT as well as VTT); the HTML page is a plain transcript. VTT first: Apple ingests it.
-    for suffix, mime, captions in ((".vtt", "text/vtt", True), (".srt", "application/x-subrip", True)):
+    for suffix, mime in ((".vtt", "text/vtt"), (".srt", "application/x-subrip")):
         if episode.sidecar(suffix).is_file():
-            attrs = {"rel": "captions"} if captions else {}
             _sub(item, "podcast:transcript", url=url(f"{EPISODES}/{episode.stem}{suffix}"), type=mime,
-                 language=episode.language, **attrs)
-    _sub(item, "podcast:transcript", url=url(page_path(episode)), type="text/html", language=episode.language)
+                 language=episode.language, rel="captions")
+    _sub(item, "podcast:transcript", url=url(page_name(episode)), type="text/html", language=episode.language)
     if episode.chapters:  # Podlove Simple Chapters: what gPodder (podcastparser) and older apps read
         chapters = _sub(item, "psc:chapters", version="1.2")
         for chapter in episode.chapters:

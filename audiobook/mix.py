@@ -21,11 +21,10 @@ from typing import BinaryIO, Callable, Iterable
 import numpy as np
 
 from audiobook.cache import read_clip
-from audiobook.loudness import LoudnessMap, PROFILE_BIN, clip_loudness, lufs
+from audiobook.loudness import SAMPLE_RATE, LoudnessMap, PROFILE_BIN, clip_loudness, lufs
 from audiobook.memory import release_free_memory
 from audiobook.models import Clip, Script, Span, Timeline
 
-SAMPLE_RATE = 44100
 TARGET_LUFS = -16.0
 # LAME's psychoacoustic model drops a little energy that K-weighting counts:
 # the seed essay's program measures 0.4 LU quieter after encoding (ffmpeg
@@ -87,14 +86,9 @@ def levelled_gain(index: int, clip: Clip) -> float:
     return float(min(gain, PEAK_CEILING / max(clip.peak, 1e-9)))
 
 
-def program_loudness(timeline: Timeline, clips: list[Clip], gains: list[float],
-                     meter: LoudnessMap | None = None) -> float:
+def program_loudness(timeline: Timeline, gains: list[float], meter: LoudnessMap) -> float:
     """Integrated loudness (LUFS, dual mono) the MP3 of this program will measure,
-    from the clips' profiles or from a ``meter`` that write_program filled."""
-    if meter is None:
-        meter = LoudnessMap()
-        for index, (span, clip) in enumerate(zip(timeline.segments, clips)):
-            meter.add(index, span.start, clip.profile)
+    from the ``meter`` that write_program filled."""
     meter.extend_to(timeline.total)
     return meter.integrated(gains) - ENCODER_LOSS
 

@@ -169,7 +169,8 @@ def _sha256(path: Path) -> str:
     return digest.hexdigest()
 
 
-def _manifest(planned: Planned, speech: Speech, mixed: Mix, mp3: Path, cover: bytes) -> dict:
+def _manifest(planned: Planned, speech: Speech, mixed: Mix, mp3: Path, name: str, cover: bytes) -> dict:
+    """What the build made; ``mp3`` is the file written so far, ``name`` its name once in place."""
     timeline, settings, script = mixed.timeline, planned.settings, planned.script
     return {
         "generator": f"audiobook {__version__}",
@@ -187,7 +188,7 @@ def _manifest(planned: Planned, speech: Speech, mixed: Mix, mp3: Path, cover: by
         "engine": {"name": speech.engine_name, "version": speech.engine_version,
                    "voice": speech.voice, "quote_voice": speech.quote_voice, "rate": speech.rate},
         "audio": {
-            "file": mp3.name,
+            "file": name,
             "sha256": _sha256(mp3),
             "bytes": mp3.stat().st_size,
             "duration": round(timeline.duration, 3),
@@ -288,8 +289,7 @@ def build_episode(essay: Path, show: Path, flags: dict, progress: Progress | Non
             sample_rate=SAMPLE_RATE,
             link=settings["link"],
         )
-        manifest = _manifest(planned, speech, mixed, partial, cover)
-        manifest["audio"]["file"] = mp3.name
+        manifest = _manifest(planned, speech, mixed, partial, mp3.name, cover)
         manifest["build_key"] = build_key
         manifest["guid"], manifest["published"] = _identity(planned.previous, settings["date"])
     write_bytes_atomic(_art(mp3), cover)
@@ -325,12 +325,12 @@ def _encode(script: Script, speech: Speech, target: Path, bitrate: int, progress
         speech_done()  # local workers' memory goes before the whole-program measurement
     clips, gains = streamed["clips"], streamed["gains"]
     timeline = plan_timeline(script, clips)
-    loudness = program_loudness(timeline, clips, gains, meter)
+    loudness = program_loudness(timeline, gains, meter)
     if abs(loudness - TARGET_LUFS) > TOLERANCE:
         gains = corrected_gains(clips, gains, loudness)
         encode_mp3(lambda sink: write_program(script, clips, lambda i, clip: gains[i], sink),
                    target, sample_rate=SAMPLE_RATE, bitrate=bitrate)
-        loudness = program_loudness(timeline, clips, gains, meter)
+        loudness = program_loudness(timeline, gains, meter)
     return Mix(timeline, gains, loudness)
 
 

@@ -24,7 +24,8 @@ from pathlib import Path
 import jinja2
 
 from audiobook.display import clock, human_size
-from audiobook.episodes import EPISODES, PublishedEpisode
+from audiobook.episodes import EPISODES, PublishedEpisode, page_name
+from audiobook.feed import FEED_FILE
 from audiobook.fsutil import write_bytes_atomic
 from audiobook.plan import PAUSE_AFTER_HEADING, PAUSE_AFTER_PARAGRAPH
 
@@ -39,20 +40,13 @@ MONTHS = ("January", "February", "March", "April", "May", "June", "July",
           "August", "September", "October", "November", "December")
 
 
-def page_name(episode: PublishedEpisode) -> str:
-    """The episode page's path relative to the show: what the feed links as text/html transcript."""
-    return f"{EPISODES}/{episode.stem}.html"
-
-
 def write_site(show_dir: Path, show_title: str, episodes: list[PublishedEpisode],
-               show_description: str = "", feed_name: str = "feed.xml", *,
-               language: str | None = None) -> list[Path]:
+               show_description: str = "") -> list[Path]:
     """Write ``index.html``, ``episodes/<stem>.html`` for each episode and the static files.
 
     ``episodes`` in the order to list them (``load_episodes`` gives newest
-    first). ``language`` is the index page's ``lang``; by default the most
-    common episode language. Returns every file of the site, in writing order,
-    whether it changed or not.
+    first). The index page's ``lang`` is the most common episode language.
+    Returns every file of the site, in writing order, whether it changed or not.
     """
     show_dir = Path(show_dir)
     env = _environment()
@@ -63,8 +57,8 @@ def write_site(show_dir: Path, show_title: str, episodes: list[PublishedEpisode]
     show = {
         "title": show_title,
         "description": show_description,
-        "feed": feed_name,
-        "language": language or _common_language(episodes),
+        "feed": FEED_FILE,
+        "language": _common_language(episodes),
         "cover": _image(show_dir / SHOW_COVER, SHOW_COVER),
     }
 
@@ -98,7 +92,6 @@ class Block:
 
 @dataclass
 class EpisodeView:
-    stem: str
     path: str
     title: str
     author: str
@@ -116,7 +109,6 @@ class EpisodeView:
     cover: dict | None
     chapters: list[dict]
     blocks: list[Block]
-    cue_count: int
     downloads: list[dict]
 
 
@@ -127,7 +119,7 @@ def _episode_view(episode: PublishedEpisode) -> EpisodeView:
          "clock": clock(c["start"])}
         for i, c in enumerate(episode.chapters)
     ]
-    blocks, cue_count = transcript_blocks(episode)
+    blocks = transcript_blocks(episode)
     downloads = [{"href": episode.mp3.name, "label": "MP3 audio", "size": human_size(episode.size), "primary": True}]
     for suffix, label in ((".vtt", "WebVTT transcript"), (".srt", "SubRip transcript"),
                           (".chapters.json", "Chapters (JSON)")):
@@ -135,7 +127,6 @@ def _episode_view(episode: PublishedEpisode) -> EpisodeView:
             downloads.append({"href": episode.stem + suffix, "label": label,
                               "size": human_size(episode.sidecar(suffix).stat().st_size), "primary": False})
     return EpisodeView(
-        stem=episode.stem,
         path=page_name(episode),
         title=episode.title,
         author=episode.author,
@@ -153,12 +144,11 @@ def _episode_view(episode: PublishedEpisode) -> EpisodeView:
         cover=_image(episode.sidecar(".jpg"), episode.stem + ".jpg"),
         chapters=chapters,
         blocks=blocks,
-        cue_count=cue_count,
         downloads=downloads,
     )
 
 
-def transcript_blocks(episode: PublishedEpisode) -> tuple[list[Block], int]:
+def transcript_blocks(episode: PublishedEpisode) -> list[Block]:
     """Group the cues into headings and paragraphs, so the transcript reads like the essay.
 
     The manifest keeps no paragraph marks, but the plan's pauses say where
@@ -169,7 +159,6 @@ def transcript_blocks(episode: PublishedEpisode) -> tuple[list[Block], int]:
     blocks: list[Block] = []
     current: Block | None = None
     chapter = None
-    count = 0
     for number, segment in enumerate(episode.segments):
         cue = {
             "id": f"cue-{number + 1}",
@@ -177,7 +166,6 @@ def transcript_blocks(episode: PublishedEpisode) -> tuple[list[Block], int]:
             "end": _seconds(segment["end"]),
             "text": segment.get("display") or "",
         }
-        count += 1
         kind = segment.get("kind", "body")
         pause = float(segment.get("pause_after") or 0)
         if kind in ("intro", "outro"):
@@ -202,7 +190,7 @@ def transcript_blocks(episode: PublishedEpisode) -> tuple[list[Block], int]:
         current.cues.append(cue)
         if pause >= PAUSE_AFTER_PARAGRAPH - 1e-6:
             current = None
-    return blocks, count
+    return blocks
 
 
 # --- helpers ------------------------------------------------------------------

@@ -25,10 +25,10 @@ from audiobook import __version__, loudness
 from audiobook.cache import CacheEntry, ClipCache, clip_key, write_wav
 from audiobook.engines import Engine, engine_started_here, load_engine, usable_engine_class
 from audiobook.errors import EngineCrashed, EngineError
+from audiobook.loudness import SAMPLE_RATE
 from audiobook.memory import release_free_memory
 from audiobook.models import QUOTE_ROLE, Clip, Script
 
-SAMPLE_RATE = 44100
 ATTEMPTS = 3
 EDGE_THRESHOLD = 10 ** (-50 / 20)  # below -50 dBFS counts as silence at a clip's edges
 EDGE_KEEP = 0.02  # seconds of the quiet edge kept, so onsets are not clipped

@@ -50,7 +50,6 @@ class Engine:
     """
 
     name = ""
-    default_rate = 175  # words per minute
     takes_phonemes = False  # whether "[[IPA]]" in the text is spoken as phonemes
 
     @classmethod

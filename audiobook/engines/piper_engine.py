@@ -22,6 +22,7 @@ working memory again.)
 """
 from __future__ import annotations
 
+import functools
 import json
 import pkgutil
 from importlib import import_module
@@ -41,6 +42,7 @@ NOISE_FRAMES = 8192  # about 95 s of audio per sentence at 22,050 Hz (6 MB); gro
 MAX_NOISE_FRAMES = 1 << 16  # 12 minutes of one sentence (50 MB): a limit on growing, never reached by a segment
 
 
+@functools.cache
 def _packaged_voices() -> dict[str, tuple[Path, Path, str]]:
     """voice id -> (model, config, package) for every installed voice package."""
     found = {}

@@ -102,9 +102,7 @@ class Pyttsx3Engine(Engine):
         self._voices: list[Voice] | None = None
 
     def version(self) -> str:
-        from pyttsx3.drivers import _espeak
-
-        espeak = _espeak.Info()
+        espeak = self._espeak.Info()
         espeak = espeak.decode() if isinstance(espeak, bytes) else str(espeak)
         return f"pyttsx3 {package_version('pyttsx3')}, espeak-ng {espeak}, revision {REVISION}"
 
