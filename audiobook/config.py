@@ -62,14 +62,18 @@ class Settings:
         return [f"{key} = {self.values[key]!r} (from {self.sources[key]})" for key in sorted(self.values)]
 
 
-def _show_layer(show: Path) -> dict[str, object]:
-    path = show / SHOW_FILE
+def read_toml(path: Path) -> dict:
+    """A show file (podcast.toml, lexicon.toml) as a dict; {} when there is none."""
     if not path.is_file():
         return {}
     try:
-        data = tomllib.loads(path.read_text(encoding="utf-8"))
+        return tomllib.loads(path.read_text(encoding="utf-8"))
     except (tomllib.TOMLDecodeError, UnicodeDecodeError) as exc:
         raise ConfigError(f"{path}: not valid TOML ({exc}); fix or remove it") from exc
+
+
+def _show_layer(show: Path) -> dict[str, object]:
+    data = read_toml(show / SHOW_FILE)
     layer = {SHOW_KEYS[k]: v for k, v in data.get("show", {}).items() if k in SHOW_KEYS}
     layer.update({k: v for k, v in data.get("build", {}).items() if k in BUILD_KEYS})
     if data.get("voices", {}).get("quote"):

@@ -17,10 +17,10 @@ capital matches only that exact spelling (so "US" does not catch "us").
 from __future__ import annotations
 
 import re
-import tomllib
 from dataclasses import dataclass
 from pathlib import Path
 
+from audiobook.config import read_toml
 from audiobook.errors import ConfigError
 from audiobook.normalize import speech_text
 
@@ -97,12 +97,7 @@ def load_lexicon(show: Path, front_matter: object = None) -> Lexicon:
     """Built-in < show's lexicon.toml < the essay's front matter."""
     entries = _entries("built-in lexicon", BUILTIN)
     path = show / LEXICON_FILE
-    if path.is_file():
-        try:
-            data = tomllib.loads(path.read_text(encoding="utf-8"))
-        except (tomllib.TOMLDecodeError, UnicodeDecodeError) as exc:
-            raise ConfigError(f"{path}: not valid TOML ({exc}); fix or remove it") from exc
-        entries.update(_entries(str(path), data.get("words", {})))
+    entries.update(_entries(str(path), read_toml(path).get("words", {})))
     if front_matter:
         entries.update(_entries("front matter 'lexicon'", front_matter))
     return Lexicon(entries)

@@ -25,7 +25,7 @@ from pathlib import Path
 
 from PIL import Image
 
-from audiobook.config import DEFAULTS, SHOW_FILE
+from audiobook.config import DEFAULTS, SHOW_FILE, read_toml
 from audiobook.cover import MAX_SIDE, MIN_SIDE, load_cover
 from audiobook.errors import ConfigError
 from audiobook.fsutil import write_bytes_atomic, write_text_atomic
@@ -114,11 +114,15 @@ class ShowSettings:
 
 # --- checking single values ---------------------------------------------------
 
+def _matching(value: str, pattern: re.Pattern, where: str, what: str) -> str:
+    value = value.strip()
+    if not pattern.fullmatch(value):
+        raise ConfigError(f"{where}: {value!r} is not {what}")
+    return value
+
+
 def check_email(email: str, where: str = "--email") -> str:
-    email = email.strip()
-    if not _EMAIL.fullmatch(email):
-        raise ConfigError(f"{where}: {email!r} is not an email address (like you@example.com)")
-    return email
+    return _matching(email, _EMAIL, where, "an email address (like you@example.com)")
 
 
 def check_base_url(url: str, where: str = "--base-url") -> str:
@@ -163,10 +167,7 @@ def _suggest(word: str, choices) -> str:
 
 
 def check_language(language: str, where: str = "--language") -> str:
-    language = language.strip()
-    if not _LANGUAGE.fullmatch(language):
-        raise ConfigError(f"{where}: {language!r} is not a language code (like en or en-GB)")
-    return language
+    return _matching(language, _LANGUAGE, where, "a language code (like en or en-GB)")
 
 
 def check_art(path: Path, where: str = "--cover") -> Path:
@@ -228,15 +229,9 @@ def load_show(show_dir: Path, base_url: str | None = None) -> ShowSettings:
     """
     show_dir = Path(show_dir)
     path = show_dir / SHOW_FILE
-    table: dict = {}
-    if path.is_file():
-        try:
-            data = tomllib.loads(path.read_text(encoding="utf-8"))
-        except (tomllib.TOMLDecodeError, UnicodeDecodeError) as exc:
-            raise ConfigError(f"{path}: not valid TOML ({exc}); fix or remove it") from exc
-        table = data.get("show", {})
-        if not isinstance(table, dict):
-            raise ConfigError(f"{path}: [show] must be a table")
+    table = read_toml(path).get("show", {})
+    if not isinstance(table, dict):
+        raise ConfigError(f"{path}: [show] must be a table")
 
     def where(key: str) -> str:
         return f"{path} [show] {key}"

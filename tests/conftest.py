@@ -107,6 +107,19 @@ def run_cli(*args, cwd: Path | None = None, env: dict[str, str] | None = None) -
     return result
 
 
+def build_essay(root: Path, name: str, text: str, *flags: str) -> tuple[Path, Path, subprocess.CompletedProcess]:
+    """Write ``text`` to ROOT/NAME.txt and build it into ROOT/show through the real CLI:
+    (essay, show, the finished process). Skips the test when the tools are missing."""
+    if tools_missing():
+        pytest.skip(f"cannot build: {tools_missing()}")
+    essay = root / f"{name}.txt"
+    essay.write_text(text, encoding="utf-8")
+    show = root / "show"
+    result = run_cli("build", essay, "--show", show, *flags, cwd=root)
+    assert result.returncode == 0, result.stderr
+    return essay, show, result
+
+
 def summary_counts(stdout: str) -> tuple[int, int]:
     """(synthesized, from cache) from the summary line of ``audiobook build``."""
     match = re.search(r"(\d+) synthesized, (\d+) from cache", stdout)

@@ -25,7 +25,7 @@ from audiobook.engines import pyttsx3_engine
 from audiobook.errors import EngineError
 from audiobook.pipeline import plan_essay
 from conftest import (
-    FIELD_NOTES, ROOT, SEED, cli_env, parse_vtt, requires_pipeline, run_cli, summary_counts, tools_missing,
+    FIELD_NOTES, ROOT, SEED, build_essay, cli_env, parse_vtt, requires_pipeline, run_cli, summary_counts, tools_missing,
     tree_digest, visible_lines,
 )
 
@@ -156,15 +156,7 @@ def test_build_without_espeak_ng_is_one_line_from_main(no_espeak, tmp_path, caps
 @pytest.fixture(scope="module")
 def tiny_show(tmp_path_factory, isolated_cache):
     """A two-sentence essay built once through the real CLI; bad inputs must never touch it."""
-    if tools_missing():
-        pytest.skip(f"cannot build: {tools_missing()}")
-    root = tmp_path_factory.mktemp("tiny")
-    essay = root / "tiny.txt"
-    essay.write_text(TINY_TEXT, encoding="utf-8")
-    show = root / "show"
-    result = run_cli("build", essay, "--show", show, cwd=root)
-    assert result.returncode == 0, result.stderr
-    return essay, show, result
+    return build_essay(tmp_path_factory.mktemp("tiny"), "tiny", TINY_TEXT)
 
 
 @pytest.mark.e2e

@@ -28,7 +28,7 @@ from audiobook.episodes import load_episodes
 from audiobook.errors import ConfigError
 from audiobook.feed import build_feed, write_feed
 from audiobook.show import init_show, load_show
-from conftest import FIELD_NOTES, SEED, SHARED_CHECKS, run_cli, tools_missing
+from conftest import FIELD_NOTES, SEED, SHARED_CHECKS, build_essay, run_cli, tools_missing
 
 BASE = "https://example.com/show/"
 NS = {
@@ -86,14 +86,9 @@ def feed_show(tmp_path_factory, isolated_cache):
 @pytest.fixture(scope="session")
 def tricky_show(tmp_path_factory, isolated_cache):
     """A show and an episode both titled with markup characters, quotes, emoji and Hebrew."""
-    if tools_missing():
-        pytest.skip(f"cannot build: {tools_missing()}")
     root = tmp_path_factory.mktemp("tricky")
-    essay = root / "tricky.txt"
-    essay.write_text(TINY_ESSAY, encoding="utf-8")
-    show = root / "show"
-    init_show(show, title=TRICKY, author="\u05d3\u05df", email="owner@example.com", base_url=BASE)
-    cli_ok("build", essay, "--show", show, "--title", TRICKY, "-q")
+    init_show(root / "show", title=TRICKY, author="\u05d3\u05df", email="owner@example.com", base_url=BASE)
+    _, show, _ = build_essay(root, "tricky", TINY_ESSAY, "--title", TRICKY, "-q")
     return SimpleNamespace(show=show, raw=publish(show))
 
 
