@@ -360,7 +360,7 @@ def main(argv: list[str] | None = None) -> None:
     """Entry point: one line on stderr and exit 2 for any error a user can fix."""
     try:
         cli.main(args=argv, prog_name="audiobook", standalone_mode=False)
-    except click.exceptions.Abort:
+    except (click.exceptions.Abort, KeyboardInterrupt):
         click.echo("audiobook: interrupted", err=True)
         sys.exit(130)
     except click.ClickException as exc:
@@ -369,9 +369,6 @@ def main(argv: list[str] | None = None) -> None:
     except AudiobookError as exc:
         click.echo(f"audiobook: error: {exc}", err=True)
         sys.exit(exc.exit_code)
-    except KeyboardInterrupt:
-        click.echo("audiobook: interrupted", err=True)
-        sys.exit(130)
     except OSError as exc:
         if os.environ.get("AUDIOBOOK_DEBUG"):
             raise

@@ -17,6 +17,7 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass, replace
 from functools import lru_cache
+from typing import Callable
 
 import pysbd
 from pysbd.languages import LANGUAGE_CODES
@@ -162,16 +163,20 @@ def _without_spaces(text: str) -> str:
 
 # --- long sentences ---------------------------------------------------------
 
-def split_for_speech(display: str, max_chars: int, language: str = "en") -> list[str]:
+def split_for_speech(display: str, max_chars: int, language: str = "en",
+                     say: Callable[[str], str] | None = None) -> list[str]:
     """Cut `display` into pieces whose display and speech fit in max_chars.
 
     Pieces join back to exactly `display`. Cuts go after sentence ends, then
     ; and :, then commas and dashes, then spaces, and only as a last resort
-    mid-word.
+    mid-word. ``say`` gives a piece's speech text (by default speech_text in
+    ``language``); a caller that needs the speech of the pieces too passes a
+    memoised one, so no piece is normalised twice.
     """
+    say = say or (lambda piece: speech_text(piece, language))
 
     def fits(piece: str) -> bool:
-        return len(piece) <= max_chars and len(speech_text(piece, language)) <= max_chars
+        return len(piece) <= max_chars and len(say(piece)) <= max_chars
 
     def pieces(text: str, level: int) -> list[str]:
         if fits(text):
@@ -286,11 +291,12 @@ def _paragraph_units(paragraph: Paragraph, index: int, chapter: int, metadata: M
         paragraph.sentences = [paragraph.text]
     else:
         paragraph.sentences = split_sentences(paragraph.text, language)
+    say = lru_cache(maxsize=None)(lambda text: speech_text(text, language))  # memoised per paragraph
     units = []
     for sentence in paragraph.sentences:
-        pieces = [p.strip() for p in split_for_speech(sentence, max_chars, language)]
+        pieces = [p.strip() for p in split_for_speech(sentence, max_chars, language, say)]
         for piece in pieces:
-            units.append(_Unit(chapter, index, piece, speech_text(piece, language), role, PAUSE_AFTER_PHRASE))
+            units.append(_Unit(chapter, index, piece, say(piece), role, PAUSE_AFTER_PHRASE))
         units[-1].pause_after = PAUSE_AFTER_SENTENCE
     units[-1].pause_after = PAUSE_AFTER_HEADING if paragraph.kind == HEADING else PAUSE_AFTER_PARAGRAPH
     return units

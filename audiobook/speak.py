@@ -309,18 +309,3 @@ class Speech:
             self._unsent.clear()
             for future in self._futures.values():
                 future.cancel()
-
-
-def speak(
-    script: Script,
-    engine: Engine,
-    voice: str,
-    rate: int,
-    cache: ClipCache,
-    pool: ClipWorkers | None = None,
-    progress: Progress | None = None,
-    quote_voice: str | None = None,
-) -> tuple[Speech, list[Clip]]:
-    """Make sure every segment has a clip in the cache; synthesize what is missing."""
-    speech = Speech(script, engine, voice, rate, cache, pool, progress, quote_voice)
-    return speech, list(speech)

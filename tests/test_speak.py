@@ -26,7 +26,6 @@ from audiobook.errors import EngineError
 from audiobook.models import BODY, Metadata, Script, Segment
 from audiobook import speak as speak_module
 from audiobook.speak import Speech, clip_problem, render_clip
-from audiobook.speak import speak as _speak
 from conftest import ROOT, cli_env, requires_pipeline
 
 ENGINE_RATE = 22050  # fakes answer at espeak-ng's rate, so every clip is resampled
@@ -115,8 +114,9 @@ def script_of(*texts: str) -> Script:
 
 
 def speak(script, engine, voice, rate, cache, **options):
-    """speak(), with its clips kept on the Speech for short assertions."""
-    speech, speech.clips = _speak(script, engine, voice, rate, cache, **options)
+    """Every clip of ``script``, kept on the Speech for short assertions."""
+    speech = Speech(script, engine, voice, rate, cache, **options)
+    speech.clips = list(speech)
     return speech
 
 
@@ -340,7 +340,7 @@ POOL_SCRIPT = textwrap.dedent("""
     from audiobook.cache import ClipCache
     from audiobook.engines import load_engine
     from audiobook.models import BODY, Metadata, Script, Segment
-    from audiobook.speak import speak, worker_pool
+    from audiobook.speak import Speech, worker_pool
 
     texts = json.loads(sys.argv[2])
     cache = ClipCache(Path(sys.argv[1]))
@@ -349,7 +349,8 @@ POOL_SCRIPT = textwrap.dedent("""
     # the pool first: its workers are forked, and must be forked before this process loads espeak-ng
     with worker_pool("pyttsx3", 2, cache) as pool:
         engine = load_engine("pyttsx3")
-        speech, clips = speak(script, engine, engine.default_voice("en"), 175, cache, pool=pool)
+        speech = Speech(script, engine, engine.default_voice("en"), 175, cache, pool=pool)
+        clips = list(speech)
     print(json.dumps({"synthesized": speech.synthesized, "voice": speech.voice,
                       "clips": [[str(c.path), c.samples, c.peak] for c in clips]}))
 """)
