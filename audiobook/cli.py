@@ -95,11 +95,11 @@ def build(essays, show, engine, voice, quote_voice, rate, title, author, cover, 
       audiobook build seeds/tipping-point.txt --show show --author "A. Writer"
       audiobook build essays/*.md --executor dask --scheduler tcp://10.0.0.5:8786
     """
-    from audiobook.config import run_settings
-    from audiobook.engines import choose_engine
-    from audiobook.speak import executor as clip_executor
+    from audiobook.settings import run_settings
+    from audiobook.audio.engines import choose_engine
+    from audiobook.audio.speak import executor as clip_executor
 
-    from audiobook.show import load_show
+    from audiobook.show.podcast_toml import load_show
 
     flags = dict(engine=engine, voice=voice, quote_voice=quote_voice, rate=rate, title=title,
                  author=author, cover=cover, jobs=jobs, executor=executor, scheduler=scheduler)
@@ -118,7 +118,7 @@ def build(essays, show, engine, voice, quote_voice, rate, title, author, cover, 
 
 
 def _publish(show: Path, base_url: str | None, quiet: bool, require_feed: bool) -> None:
-    from audiobook.publish import publish_show
+    from audiobook.show.publish import publish_show
 
     publication = publish_show(show, base_url, require_feed=require_feed)
     if quiet:
@@ -176,7 +176,7 @@ def plan(essay, show, title, author, rate):
       audiobook plan tests/fixtures/field-notes.md
     """
     from audiobook.pipeline import plan_essay
-    from audiobook.plan import format_plan
+    from audiobook.text.plan import format_plan
 
     planned = plan_essay(essay, show, dict(title=title, author=author, rate=rate))
     click.echo(format_plan(planned.script, planned.settings["rate"]))
@@ -191,7 +191,7 @@ def inspect(mp3):
     Example:
       audiobook inspect show/episodes/tipping-point.mp3
     """
-    from audiobook.tag import format_tags, read_tags
+    from audiobook.audio.tag import format_tags, read_tags
 
     click.echo(format_tags(read_tags(mp3)))
 
@@ -217,7 +217,7 @@ def init(directory, title, author, email, base_url, category, language, cover, f
       audiobook init show --title "Essays, read aloud" --author "Ada Writer" \
         --email ada@example.com --base-url https://example.com/show/ --category "Arts > Books"
     """
-    from audiobook.show import init_show
+    from audiobook.show.podcast_toml import init_show
 
     click.echo(f"wrote {init_show(directory, title=title, author=author, email=email, base_url=base_url, category=category, language=language, cover=cover, force=force)}")
 
@@ -252,9 +252,9 @@ def serve(show, host, port):
     Example:
       audiobook serve --show show --host 0.0.0.0 --port 8000
     """
-    from audiobook import serve as server
-    from audiobook.publish import publish_show
-    from audiobook.show import load_show
+    from audiobook.show import serve as server
+    from audiobook.show.publish import publish_show
+    from audiobook.show.podcast_toml import load_show
 
     def ready(url: str) -> None:
         if not load_show(show).base_url:
@@ -301,7 +301,7 @@ def voices(engine, language):
     Example:
       audiobook voices --language en
     """
-    from audiobook.engines import engine_class, engine_targets, load_engine
+    from audiobook.audio.engines import engine_class, engine_targets, load_engine
 
     names = [engine] if engine else sorted(engine_targets())
     for name in names:
@@ -334,7 +334,7 @@ def cache_info():
     Example:
       audiobook cache info
     """
-    from audiobook.cache import ClipCache, cache_stats
+    from audiobook.audio.cache import ClipCache, cache_stats
 
     stats = cache_stats(ClipCache())
     click.echo(f"{stats.root}: {stats.clips} clips, {human_size(stats.bytes)}")
@@ -350,7 +350,7 @@ def cache_prune(older_than):
     Example:
       audiobook cache prune --older-than 30
     """
-    from audiobook.cache import ClipCache, prune_cache
+    from audiobook.audio.cache import ClipCache, prune_cache
 
     removed = prune_cache(ClipCache(), older_than)
     click.echo(f"removed {removed.clips} clips, {human_size(removed.bytes)}, from {removed.root}")

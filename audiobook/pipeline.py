@@ -20,18 +20,18 @@ from pathlib import Path
 from typing import Callable
 
 from audiobook import __version__
-from audiobook.cache import ClipCache
-from audiobook.config import Settings, resolve_settings, run_settings
-from audiobook.cover import generate_cover, load_cover
-from audiobook.encode import encode_mp3, require_ffmpeg
-from audiobook.episodes import EPISODES
-from audiobook.engines import choose_engine, engine_class, load_engine
+from audiobook.audio.cache import ClipCache
+from audiobook.settings import Settings, resolve_settings, run_settings
+from audiobook.audio.cover import generate_cover, load_cover
+from audiobook.audio.encode import encode_mp3, require_ffmpeg
+from audiobook.show.episodes import EPISODES
+from audiobook.audio.engines import choose_engine, engine_class, load_engine
 from audiobook.errors import InputError, OutputError
-from audiobook.lexicon import load_lexicon
-from audiobook.memory import release_free_memory
-from audiobook.loudness import LoudnessMap
+from audiobook.text.lexicon import load_lexicon
+from audiobook.audio.memory import release_free_memory
+from audiobook.audio.loudness import LoudnessMap
 from audiobook.fsutil import atomic_path, write_bytes_atomic, write_text_atomic
-from audiobook.mix import (
+from audiobook.audio.mix import (
     SAMPLE_RATE,
     TARGET_LUFS,
     TOLERANCE,
@@ -43,13 +43,13 @@ from audiobook.mix import (
     write_program,
 )
 from audiobook.models import Document, Script
-from audiobook.plan import plan_script, resolve_description, resolve_title
-from audiobook.publish import Sidecars, sidecar_texts, span_json
-from audiobook.read import read_document
-from audiobook.normalize import speech_text
-from audiobook.cache import write_wav
-from audiobook.speak import Progress, Speech, synthesize_checked
-from audiobook.tag import tag_episode
+from audiobook.text.plan import plan_script, resolve_description, resolve_title
+from audiobook.show.publish import Sidecars, sidecar_texts, span_json
+from audiobook.text.read import read_document
+from audiobook.text.normalize import speech_text
+from audiobook.audio.cache import write_wav
+from audiobook.audio.speak import Progress, Speech, synthesize_checked
+from audiobook.audio.tag import tag_episode
 
 
 

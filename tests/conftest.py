@@ -58,7 +58,7 @@ def tools_missing() -> str | None:
     for tool in ("ffmpeg", "ffprobe"):
         if not shutil.which(tool):
             return f"{tool} is not installed"
-    from audiobook.engines import engine_class
+    from audiobook.audio.engines import engine_class
 
     return engine_class("pyttsx3").unavailable_reason()
 
@@ -136,7 +136,7 @@ MUTE_PLUGIN = '''
 import os
 
 import numpy as np
-from audiobook.engines import Engine, Voice
+from audiobook.audio.engines import Engine, Voice
 
 
 class MuteEngine(Engine):
@@ -183,7 +183,7 @@ def mute_plugin(tmp_path_factory) -> Path:
     for two engines: ``mute``, which says nothing, and ``counted``, which notes its loads).
 
     Put it on PYTHONPATH and ``importlib.metadata`` finds the ``mute`` engine
-    in the ``audiobook.engines`` group, exactly as for a pip-installed plugin.
+    in the ``audiobook.audio.engines`` group, exactly as for a pip-installed plugin.
     """
     root = tmp_path_factory.mktemp("plugin")
     (root / "audiobook_mute.py").write_text(MUTE_PLUGIN, encoding="utf-8")
@@ -380,7 +380,7 @@ def field_notes_episode(tmp_path_factory, isolated_cache):
 
 
 def piper_missing() -> str | None:
-    from audiobook.engines import engine_class
+    from audiobook.audio.engines import engine_class
 
     return engine_class("piper").unavailable_reason()
 

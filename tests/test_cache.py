@@ -6,7 +6,7 @@ import time
 
 import numpy as np
 
-from audiobook.cache import ClipCache, cache_stats, clip_key, prune_cache
+from audiobook.audio.cache import ClipCache, cache_stats, clip_key, prune_cache
 from conftest import cli_env, run_cli
 
 

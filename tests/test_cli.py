@@ -20,8 +20,8 @@ import pytest
 from PIL import Image
 
 from audiobook.cli import cli, main
-from audiobook.engines import load_engine
-from audiobook.engines import pyttsx3_engine
+from audiobook.audio.engines import load_engine
+from audiobook.audio.engines import pyttsx3_engine
 from audiobook.errors import EngineError
 from audiobook.pipeline import plan_essay
 from conftest import (

@@ -14,10 +14,10 @@ from types import SimpleNamespace
 import numpy as np
 import pytest
 
-from audiobook import cluster
-from audiobook.cache import ClipCache
+from audiobook.audio import cluster
+from audiobook.audio.cache import ClipCache
 from audiobook.errors import ConfigError, EngineError, OutputError
-from audiobook.speak import ClipJob, Rendered
+from audiobook.audio.speak import ClipJob, Rendered
 from conftest import FIELD_NOTES, cli_env, requires_pipeline, run_cli, sha256, summary_counts, tree_digest
 
 distributed = pytest.importorskip("distributed", reason="the cluster extra is not installed")
@@ -56,7 +56,7 @@ def test_a_cluster_reached_at_its_scheduler_address_makes_the_same_bytes(local_b
                                   dashboard_address=None) as running:
         remote = _build(tmp_path, "remote", "--scheduler", running.scheduler_address)
         with distributed.Client(running) as client:
-            seen = client.run(lambda: sys.modules.get("audiobook.cluster") is not None)
+            seen = client.run(lambda: sys.modules.get("audiobook.audio.cluster") is not None)
     assert f"synthesizing on Dask: {running.scheduler_address}" in remote.stderr
     assert any(seen.values()), "no worker of the cluster ran a clip"
     assert remote.mp3 == local_build.mp3
@@ -151,7 +151,7 @@ def test_a_cache_that_cannot_be_written_is_an_output_error_not_a_workers_fault(t
 
 
 def test_a_scheduler_alone_means_the_dask_executor(tmp_path):
-    from audiobook.config import run_settings
+    from audiobook.settings import run_settings
 
     settings = run_settings(tmp_path, {}, environ={"AUDIOBOOK_SCHEDULER": "tcp://10.0.0.5:8786"})
     assert settings["executor"] == "dask"

@@ -6,10 +6,10 @@ from pathlib import Path
 
 import pytest
 
-from audiobook.config import resolve_settings
+from audiobook.settings import resolve_settings
 from audiobook.errors import ConfigError
 from audiobook.pipeline import plan_essay
-from audiobook.read import read_document
+from audiobook.text.read import read_document
 
 PODCAST_TOML = """\
 [show]

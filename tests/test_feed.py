@@ -24,10 +24,10 @@ import pytest
 from lxml import etree
 from PIL import Image
 
-from audiobook.episodes import load_episodes
+from audiobook.show.episodes import load_episodes
 from audiobook.errors import ConfigError
-from audiobook.feed import build_feed, write_feed
-from audiobook.show import init_show, load_show
+from audiobook.show.feed import build_feed, write_feed
+from audiobook.show.podcast_toml import init_show, load_show
 from conftest import FIELD_NOTES, SEED, SHARED_CHECKS, build_essay, run_cli, tools_missing
 
 BASE = "https://example.com/show/"
@@ -179,7 +179,7 @@ def test_guids_unique_and_podcast_guid_independent(feed_show):
 def _write_pages(show: Path) -> str | None:
     """The episode pages, by the site generator when there is one; else why not."""
     try:
-        from audiobook.site import write_site
+        from audiobook.show.site import write_site
     except ImportError as exc:
         return f"no site generator to write the episode pages ({exc})"
     settings = load_show(show)

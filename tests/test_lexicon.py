@@ -13,8 +13,8 @@ import wave
 import pytest
 
 from audiobook.errors import ConfigError
-from audiobook.lexicon import BUILTIN, Lexicon, load_lexicon
-from audiobook.normalize import speech_text
+from audiobook.text.lexicon import BUILTIN, Lexicon, load_lexicon
+from audiobook.text.normalize import speech_text
 from conftest import cli_env, piper_missing, run_cli
 
 SENTENCE = "Lupita Nyong'o spoke with Mariame Kaba."
@@ -89,7 +89,7 @@ def test_a_respelling_changes_espeaks_pronunciation():
 def test_ipa_changes_pipers_phonemes():
     if piper_missing():
         pytest.skip(f"Piper is not installed: {piper_missing()}")
-    from audiobook.engines import load_engine
+    from audiobook.audio.engines import load_engine
 
     voice = load_engine("piper")._voice("joe-us")
     plain = speech_text("Lupita Nyong'o spoke.")

@@ -9,7 +9,7 @@ import pytest
 import soundfile
 from pyloudnorm.iirfilter import IIRfilter
 
-from audiobook.loudness import (
+from audiobook.audio.loudness import (
     LoudnessMap,
     _window_minimum,
     energy_profile,

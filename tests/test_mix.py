@@ -13,9 +13,9 @@ import numpy as np
 import pyloudnorm
 import pytest
 
-from audiobook.cache import ClipCache
-from audiobook.loudness import LoudnessMap, energy_profile
-from audiobook.mix import plan_timeline, write_program
+from audiobook.audio.cache import ClipCache
+from audiobook.audio.loudness import LoudnessMap, energy_profile
+from audiobook.audio.mix import plan_timeline, write_program
 from audiobook.models import BODY, Clip, Metadata, Script, Segment
 from audiobook.pipeline import plan_essay
 from conftest import FIELD_NOTES

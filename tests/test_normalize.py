@@ -5,7 +5,7 @@ import re
 
 import pytest
 
-from audiobook.normalize import speech_text
+from audiobook.text.normalize import speech_text
 
 CASES = [
     # id, display, speech

@@ -17,11 +17,11 @@ import numpy as np
 import pytest
 from mutagen.id3 import ID3
 
-from audiobook.cover import generate_cover
-from audiobook.mix import SAMPLE_RATE
+from audiobook.audio.cover import generate_cover
+from audiobook.audio.mix import SAMPLE_RATE
 from audiobook.models import Span, Timeline
-from audiobook.publish import chapters_json, subrip, webvtt
-from audiobook.tag import tag_episode
+from audiobook.show.publish import chapters_json, subrip, webvtt
+from audiobook.audio.tag import tag_episode
 from conftest import SEED, SHARED_CHECKS, ffprobe, parse_srt, parse_vtt, requires_pipeline, run_cli
 
 PARTS = 8  # each part is about 15 minutes at 80 words per minute

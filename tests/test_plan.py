@@ -12,11 +12,11 @@ from audiobook.errors import InputError
 from audiobook.models import (
     BODY, CODE, HEADING, INTRO, NARRATOR, OUTRO, QUOTE, QUOTE_ROLE, TEXT, Document, Metadata, Paragraph,
 )
-from audiobook.plan import (
+from audiobook.text.plan import (
     PAUSE_AFTER_CHAPTER, PAUSE_AFTER_HEADING, PAUSE_AFTER_PARAGRAPH, PAUSE_AFTER_SENTENCE,
     balanced_starts, estimate_seconds, format_plan, plan_script, resolve_title, split_for_speech,
 )
-from audiobook.read import read_document
+from audiobook.text.read import read_document
 
 ROOT = Path(__file__).resolve().parent.parent
 FIELD_NOTES = ROOT / "tests" / "fixtures" / "field-notes.md"

@@ -7,7 +7,7 @@ import re
 import pytest
 
 from audiobook.models import Span, Timeline
-from audiobook.publish import Sidecars, chapters_json, sidecar_texts, subrip, webvtt
+from audiobook.show.publish import Sidecars, chapters_json, sidecar_texts, subrip, webvtt
 from conftest import parse_srt, parse_vtt
 
 RATE = 44100

@@ -7,7 +7,7 @@ import pytest
 
 from audiobook.errors import InputError
 from audiobook.models import CODE, HEADING, LIST_ITEM, QUOTE, TEXT
-from audiobook.read import read_document
+from audiobook.text.read import read_document
 
 ROOT = Path(__file__).resolve().parent.parent
 FIELD_NOTES = ROOT / "tests" / "fixtures" / "field-notes.md"

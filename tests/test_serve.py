@@ -26,7 +26,7 @@ import requests
 from werkzeug.test import Client
 
 from audiobook.errors import AudiobookError, InputError, OutputError
-from audiobook.serve import MIME_TYPES, make_app, serve
+from audiobook.show.serve import MIME_TYPES, make_app, serve
 
 ROOT = Path(__file__).resolve().parent.parent
 SECRET = b"TOP-SECRET-do-not-serve-4f1c"
@@ -422,7 +422,7 @@ def test_all_interfaces_reports_an_address_a_phone_can_use(tmp_path):
 SIGINT_SCRIPT = """
 import sys
 from pathlib import Path
-from audiobook.serve import serve
+from audiobook.show.serve import serve
 serve(Path(sys.argv[1]), "127.0.0.1", 0, on_ready=lambda url: print(url, flush=True))
 print("audiobook: stopped", file=sys.stderr, flush=True)
 """

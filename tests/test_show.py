@@ -8,10 +8,10 @@ from pathlib import Path
 import pytest
 from PIL import Image
 
-from audiobook.config import resolve_settings
+from audiobook.settings import resolve_settings
 from audiobook.errors import ConfigError
 from audiobook.models import Metadata
-from audiobook.show import APPLE_CATEGORIES, check_category, init_show, load_show
+from audiobook.show.podcast_toml import APPLE_CATEGORIES, check_category, init_show, load_show
 
 TRICKY = 'Tom & Jerry <live> "quoted" \U0001F399\ufe0f \u05e2\u05d1\u05e8\u05d9\u05ea \\ back\tslash'
 

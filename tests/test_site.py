@@ -19,8 +19,8 @@ from urllib.parse import unquote, urlsplit
 import lxml.html
 import pytest
 
-from audiobook.episodes import PublishedEpisode, load_episodes
-from audiobook.site import page_name, write_site
+from audiobook.show.episodes import PublishedEpisode, load_episodes
+from audiobook.show.site import page_name, write_site
 from conftest import FIELD_NOTES, ROOT, ffprobe, parse_vtt, requires_pipeline, run_cli, tree_digest
 
 CHROMIUM = Path("/usr/bin/chromium")
@@ -201,17 +201,17 @@ def test_empty_show_gets_an_index():
 
 def test_templates_and_static_files_ship_in_the_package():
     package = resources.files("audiobook")
-    for name in ("templates/base.html", "templates/index.html", "templates/episode.html",
-                 "static/site.css", "static/site.js"):
+    for name in ("show/templates/base.html", "show/templates/index.html", "show/templates/episode.html",
+                 "show/static/site.css", "show/static/site.js", "py.typed"):
         assert package.joinpath(name).is_file(), name
     tomllib = pytest.importorskip("tomllib")  # Python 3.11+
     config = tomllib.loads((ROOT / "pyproject.toml").read_text(encoding="utf-8"))
     shipped = config["tool"]["setuptools"]["package-data"]["audiobook"]
-    assert "templates/*.html" in shipped and "static/*" in shipped
+    assert {"show/templates/*.html", "show/static/*", "py.typed"} <= set(shipped)
     assert any(dep.lower().startswith("jinja2") for dep in config["project"]["dependencies"])
-    css = package.joinpath("static/site.css").read_text(encoding="utf-8")
+    css = package.joinpath("show/static/site.css").read_text(encoding="utf-8")
     assert "prefers-color-scheme: dark" in css and "system-ui" in css and "focus-visible" in css
-    for name in ("static/site.css", "static/site.js"):  # nothing fetched from elsewhere
+    for name in ("show/static/site.css", "show/static/site.js"):  # nothing fetched from elsewhere
         body = package.joinpath(name).read_text(encoding="utf-8")
         assert "http://" not in body and "https://" not in body and "@import" not in body
 

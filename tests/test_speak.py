@@ -1,6 +1,6 @@
 """speak: untrusted clips checked and retried, a content-addressed cache, a worker pool.
 
-Fake engines (real subclasses of audiobook.engines.Engine) make the failure
+Fake engines (real subclasses of audiobook.audio.engines.Engine) make the failure
 modes of pyttsx3 happen on demand; clips are read back with soundfile. The
 worker-pool test uses the real pyttsx3 engine, in a fresh process.
 """
@@ -19,13 +19,13 @@ import numpy as np
 import pytest
 import soundfile
 
-from audiobook import cache as cache_module
-from audiobook.cache import ClipCache
-from audiobook.engines import Engine, Voice, in_fresh_fork
+from audiobook.audio import cache as cache_module
+from audiobook.audio.cache import ClipCache
+from audiobook.audio.engines import Engine, Voice, in_fresh_fork
 from audiobook.errors import EngineError
 from audiobook.models import BODY, Metadata, Script, Segment
-from audiobook import speak as speak_module
-from audiobook.speak import Speech, clip_problem, render_clip
+from audiobook.audio import speak as speak_module
+from audiobook.audio.speak import Speech, clip_problem, render_clip
 from conftest import ROOT, cli_env, requires_pipeline
 
 ENGINE_RATE = 22050  # fakes answer at espeak-ng's rate, so every clip is resampled
@@ -337,10 +337,10 @@ def test_a_damaged_cache_entry_counts_as_absent(cache, damage):
 POOL_SCRIPT = textwrap.dedent("""
     import json, sys
     from pathlib import Path
-    from audiobook.cache import ClipCache
-    from audiobook.engines import load_engine
+    from audiobook.audio.cache import ClipCache
+    from audiobook.audio.engines import load_engine
     from audiobook.models import BODY, Metadata, Script, Segment
-    from audiobook.speak import Speech, worker_pool
+    from audiobook.audio.speak import Speech, worker_pool
 
     texts = json.loads(sys.argv[2])
     cache = ClipCache(Path(sys.argv[1]))
@@ -383,8 +383,8 @@ def test_a_pool_of_two_workers_makes_valid_clips_with_pyttsx3(tmp_path):
 
 @pytest.mark.e2e
 def test_block_quotes_are_spoken_in_the_quote_voice(tmp_path):
-    from audiobook.cache import read_clip
-    from audiobook.engines import load_engine
+    from audiobook.audio.cache import read_clip
+    from audiobook.audio.engines import load_engine
     from audiobook.models import NARRATOR, QUOTE_ROLE
     from audiobook.pipeline import plan_essay
 

@@ -10,10 +10,10 @@ import eyed3
 import pytest
 from mutagen.id3 import ID3, CTOCFlags
 
-from audiobook.cover import generate_cover
+from audiobook.audio.cover import generate_cover
 from audiobook.errors import ConfigError, InputError
 from audiobook.models import Span
-from audiobook.tag import format_tags, iso_639_2, read_tags, tag_episode
+from audiobook.audio.tag import format_tags, iso_639_2, read_tags, tag_episode
 
 RATE = 44100
 SECONDS = 6

@@ -19,9 +19,9 @@ from mutagen.id3._tags import save_frame
 from mutagen.mp3 import MP3
 from PIL import Image
 
-from .errors import ConfigError, InputError, OutputError
-from .models import whole_ms
-from .models import Span
+from audiobook.errors import ConfigError, InputError, OutputError
+from audiobook.models import whole_ms
+from audiobook.models import Span
 
 GENRE = "Podcast"
 TOC_ID = "toc"

@@ -34,7 +34,7 @@ from werkzeug.serving import BaseWSGIServer, ThreadedWSGIServer, WSGIRequestHand
 from werkzeug.utils import redirect, send_file
 from werkzeug.wrappers import Request
 
-from .errors import ConfigError, InputError, OutputError
+from audiobook.errors import ConfigError, InputError, OutputError
 
 __all__ = ["MIME_TYPES", "make_app", "open_server", "serve"]
 

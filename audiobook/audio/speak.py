@@ -21,12 +21,13 @@ from dataclasses import dataclass
 from typing import Callable, Iterator, Protocol
 
 import numpy as np
-from audiobook import __version__, loudness
-from audiobook.cache import CacheEntry, ClipCache, clip_key, write_wav
-from audiobook.engines import Engine, engine_started_here, load_engine, usable_engine_class
+from audiobook import __version__
+from audiobook.audio import loudness
+from audiobook.audio.cache import CacheEntry, ClipCache, clip_key, write_wav
+from audiobook.audio.engines import Engine, engine_started_here, load_engine, usable_engine_class
 from audiobook.errors import EngineCrashed, EngineError
-from audiobook.loudness import SAMPLE_RATE
-from audiobook.memory import release_free_memory
+from audiobook.audio.loudness import SAMPLE_RATE
+from audiobook.audio.memory import release_free_memory
 from audiobook.models import QUOTE_ROLE, Clip, Script
 
 ATTEMPTS = 3
@@ -224,7 +225,7 @@ def executor(name: str, engine_name: str, jobs: int, scheduler: str | None = Non
     """Where clips are synthesized: "local" worker processes, or "dask" (a
     cluster at ``scheduler``, or a LocalCluster of ``jobs`` workers)."""
     if name == "dask":
-        from audiobook.cluster import dask_workers
+        from audiobook.audio.cluster import dask_workers
 
         with dask_workers(engine_name, jobs, scheduler, cache or ClipCache()) as workers:
             yield workers

@@ -25,8 +25,8 @@ from pathlib import Path
 
 from PIL import Image
 
-from audiobook.config import DEFAULTS, SHOW_FILE, read_toml
-from audiobook.cover import MAX_SIDE, MIN_SIDE, load_cover
+from audiobook.settings import DEFAULTS, SHOW_FILE, read_toml
+from audiobook.audio.cover import MAX_SIDE, MIN_SIDE, load_cover
 from audiobook.errors import ConfigError
 from audiobook.fsutil import write_bytes_atomic, write_text_atomic
 

@@ -22,8 +22,8 @@ from typing import Callable
 import pysbd
 from pysbd.languages import LANGUAGE_CODES
 
-from .errors import InputError
-from .models import (
+from audiobook.errors import InputError
+from audiobook.models import (
     BODY,
     CODE,
     HEADING,
@@ -39,8 +39,8 @@ from .models import (
     Script,
     Segment,
 )
-from .lexicon import Lexicon
-from .normalize import speech_text
+from audiobook.text.lexicon import Lexicon
+from audiobook.text.normalize import speech_text
 
 # Seconds of silence after a segment: piece of a sentence < sentence < paragraph < chapter.
 PAUSE_AFTER_PHRASE = 0.15

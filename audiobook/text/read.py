@@ -17,8 +17,8 @@ from frontmatter.default_handlers import YAMLHandler
 from markdown_it import MarkdownIt
 from markdown_it.token import Token
 
-from .errors import InputError
-from .models import CODE, HEADING, LIST_ITEM, QUOTE, TEXT, Document, Metadata, Paragraph
+from audiobook.errors import InputError
+from audiobook.models import CODE, HEADING, LIST_ITEM, QUOTE, TEXT, Document, Metadata, Paragraph
 
 MARKDOWN_SUFFIXES = {".md", ".markdown"}
 

@@ -33,12 +33,12 @@ from lxml.html import builder as html
 from PIL import Image
 
 from audiobook import __version__
-from audiobook.cover import MAX_SIDE, generate_cover, load_cover
+from audiobook.audio.cover import MAX_SIDE, generate_cover, load_cover
 from audiobook.display import timestamp
-from audiobook.episodes import EPISODES, PublishedEpisode, page_name
+from audiobook.show.episodes import EPISODES, PublishedEpisode, page_name
 from audiobook.errors import InputError, OutputError
 from audiobook.fsutil import atomic_path, write_bytes_atomic
-from audiobook.show import COVER_FILE, ShowSettings, check_art, check_base_url, cover_jpeg
+from audiobook.show.podcast_toml import COVER_FILE, ShowSettings, check_art, check_base_url, cover_jpeg
 
 FEED_FILE = "feed.xml"
 ITUNES = "http://www.itunes.com/dtds/podcast-1.0.dtd"

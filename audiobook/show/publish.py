@@ -104,10 +104,10 @@ def publish_show(show: Path, base_url: str | None = None, require_feed: bool = F
     (Apple requires one) there is no feed yet, unless ``require_feed`` makes
     that an error; without a base URL the feed points at the local server.
     """
-    from audiobook.episodes import load_episodes
-    from audiobook.feed import write_feed
-    from audiobook.show import load_show
-    from audiobook.site import write_site
+    from audiobook.show.episodes import load_episodes
+    from audiobook.show.feed import write_feed
+    from audiobook.show.podcast_toml import load_show
+    from audiobook.show.site import write_site
 
     settings = load_show(show, base_url)
     episodes = load_episodes(show)

@@ -20,11 +20,11 @@ import logging
 import threading
 from concurrent.futures import Future, InvalidStateError
 
-from audiobook.cache import ClipCache
-from audiobook.engines import Engine, load_engine
+from audiobook.audio.cache import ClipCache
+from audiobook.audio.engines import Engine, load_engine
 from audiobook.errors import AudiobookError, ConfigError, EngineError, OutputError
-from audiobook.memory import release_free_memory
-from audiobook.speak import ClipJob, Rendered, render, renderer
+from audiobook.audio.memory import release_free_memory
+from audiobook.audio.speak import ClipJob, Rendered, render, renderer
 
 CONNECT_TIMEOUT = "10s"
 INSTALL_HINT = "pip install 'audiobook[cluster]'"

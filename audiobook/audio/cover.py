@@ -14,7 +14,7 @@ from pathlib import Path
 
 from PIL import Image, ImageDraw, ImageFont, ImageOps
 
-from .errors import ConfigError
+from audiobook.errors import ConfigError
 
 MIN_SIDE, MAX_SIDE = 1400, 3000
 JPEG_QUALITY = 90

@@ -24,10 +24,10 @@ from pathlib import Path
 import jinja2
 
 from audiobook.display import clock, human_size
-from audiobook.episodes import EPISODES, PublishedEpisode, page_name
-from audiobook.feed import FEED_FILE
+from audiobook.show.episodes import EPISODES, PublishedEpisode, page_name
+from audiobook.show.feed import FEED_FILE
 from audiobook.fsutil import write_bytes_atomic
-from audiobook.plan import PAUSE_AFTER_HEADING, PAUSE_AFTER_PARAGRAPH
+from audiobook.text.plan import PAUSE_AFTER_HEADING, PAUSE_AFTER_PARAGRAPH
 
 INDEX = "index.html"
 STATIC = "static"  # folder in the show for the stylesheet and script
@@ -197,7 +197,7 @@ def transcript_blocks(episode: PublishedEpisode) -> list[Block]:
 
 def _environment() -> jinja2.Environment:
     return jinja2.Environment(
-        loader=jinja2.PackageLoader("audiobook", "templates"),
+        loader=jinja2.PackageLoader("audiobook.show", "templates"),
         autoescape=True,  # every template here is HTML
         trim_blocks=True,
         lstrip_blocks=True,
@@ -207,7 +207,7 @@ def _environment() -> jinja2.Environment:
 
 
 def _static_bytes(name: str) -> bytes:
-    return resources.files("audiobook").joinpath(STATIC, name).read_bytes()
+    return resources.files("audiobook.show").joinpath(STATIC, name).read_bytes()
 
 
 def _assets(root: str, version: dict[str, str]) -> dict[str, str]:

@@ -20,9 +20,9 @@ from typing import BinaryIO, Callable, Iterable
 
 import numpy as np
 
-from audiobook.cache import read_clip
-from audiobook.loudness import SAMPLE_RATE, LoudnessMap, PROFILE_BIN, clip_loudness, lufs
-from audiobook.memory import release_free_memory
+from audiobook.audio.cache import read_clip
+from audiobook.audio.loudness import SAMPLE_RATE, LoudnessMap, PROFILE_BIN, clip_loudness, lufs
+from audiobook.audio.memory import release_free_memory
 from audiobook.models import Clip, Script, Span, Timeline
 
 TARGET_LUFS = -16.0

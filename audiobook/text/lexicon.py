@@ -20,9 +20,9 @@ import re
 from dataclasses import dataclass
 from pathlib import Path
 
-from audiobook.config import read_toml
+from audiobook.settings import read_toml
 from audiobook.errors import ConfigError
-from audiobook.normalize import speech_text
+from audiobook.text.normalize import speech_text
 
 LEXICON_FILE = "lexicon.toml"
 

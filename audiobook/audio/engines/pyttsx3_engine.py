@@ -31,7 +31,7 @@ from pathlib import Path
 
 import numpy as np
 
-from audiobook.engines import Engine, Voice, in_fresh_fork
+from audiobook.audio.engines import Engine, Voice, in_fresh_fork
 
 # The shared library pyttsx3's espeak driver loads on Linux.
 ESPEAK_LIBRARY = "libespeak-ng.so.1"

@@ -24,8 +24,8 @@ from audiobook.errors import AudiobookError, EngineCrashed, EngineError
 
 ENTRY_POINT_GROUP = "audiobook.engines"
 DEFAULT_ENGINES = {
-    "piper": "audiobook.engines.piper_engine:PiperEngine",
-    "pyttsx3": "audiobook.engines.pyttsx3_engine:Pyttsx3Engine",
+    "piper": "audiobook.audio.engines.piper_engine:PiperEngine",
+    "pyttsx3": "audiobook.audio.engines.pyttsx3_engine:Pyttsx3Engine",
 }
 AUTO = "auto"
 AUTO_PREFERENCE = ("piper", "pyttsx3")  # the natural voice when it is installed

@@ -31,7 +31,7 @@ from pathlib import Path
 
 import numpy as np
 
-from audiobook.engines import Engine, Voice
+from audiobook.audio.engines import Engine, Voice
 from audiobook.errors import EngineError
 
 VOICE_PACKAGE_SUFFIX = "_piper_voice"
