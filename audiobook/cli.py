@@ -13,32 +13,75 @@ import click
 from audiobook import __version__
 from audiobook.display import clock, human_size
 from audiobook.errors import AudiobookError
+from audiobook.events import Events
 
 SHOW_HELP = "Show directory to write into (created if missing)."
 
 
-class _ProgressBar:
-    """A tqdm bar on stderr counting segments spoken and encoded.
+class Terminal(Events):
+    """Prints what a run says: notes and warnings on stderr, a progress bar per
+    essay on stderr (only on a terminal: in a log it would be carriage
+    returns), and a summary line per episode on stdout.
 
-    When stderr is not a terminal (a log, CI) a bar would only fill it with
-    carriage returns, so there is none; the summary line still follows."""
+    ``quiet`` keeps notes, bars and summaries back (each MP3 path is still
+    printed); ``verbose`` adds every setting and where it came from."""
 
-    def __init__(self, label: str, enabled: bool) -> None:
-        self.label, self.enabled, self.bar = label, enabled, None
+    def __init__(self, quiet: bool = False, verbose: bool = False) -> None:
+        self.quiet, self.verbose = quiet, verbose
+        self._bars: dict[Path, object] = {}
 
-    def __call__(self, done: int, total: int) -> None:
-        if not self.enabled or total == 0 or not sys.stderr.isatty():
+    def note(self, message: str) -> None:
+        if not self.quiet:
+            click.echo(f"audiobook: {message}", err=True)
+
+    def warn(self, message: str) -> None:
+        click.echo(f"audiobook: warning: {message}", err=True)
+
+    def settings(self, essay: Path, settings) -> None:
+        if self.verbose:
+            for line in settings.describe():
+                click.echo(f"  {line}", err=True)
+
+    def progress(self, essay: Path, done: int, total: int) -> None:
+        if self.quiet or total == 0 or not sys.stderr.isatty():
             return
-        if self.bar is None:
+        if essay not in self._bars:
             from tqdm import tqdm
 
-            self.bar = tqdm(total=total, desc=self.label, unit="segment", file=sys.stderr,
-                            leave=False, dynamic_ncols=True)
-        self.bar.update(done - self.bar.n)
+            self._bars[essay] = tqdm(total=total, desc=f"Rendering {essay.name}", unit="segment", file=sys.stderr,
+                                     leave=False, dynamic_ncols=True)
+        bar = self._bars[essay]
+        bar.update(done - bar.n)
 
     def close(self) -> None:
-        if self.bar is not None:
-            self.bar.close()
+        """Take down the progress bars (an essay is done, or the run stopped)."""
+        for bar in self._bars.values():
+            bar.close()
+        self._bars.clear()
+
+    def built(self, episode) -> None:
+        self.close()
+        if self.quiet:
+            click.echo(str(episode.mp3))
+            return
+        click.echo(
+            f"{episode.mp3}: {clock(episode.duration)}, {episode.chapters} chapters, "
+            f"{human_size(episode.size)}, {episode.loudness:.1f} LUFS, "
+            f"{episode.engine} voice {episode.voice}; "
+            f"segments: {episode.synthesized} synthesized, {episode.cached} from cache"
+            + (" (up to date, not rewritten)" if episode.up_to_date else "")
+        )
+
+    def published(self, publication, show: Path) -> None:
+        """The feed and the site were written."""
+        if self.quiet:
+            return
+        if publication.feed:
+            click.echo(f"{publication.feed}: feed updated, with the site at {show / 'index.html'}")
+        else:
+            click.echo(f"{show / 'index.html'}: site updated")
+        for note in publication.notes:
+            self.note(note)
 
 
 def _essay_argument(**kwargs):
@@ -84,8 +127,9 @@ def build(essays, show, engine, voice, quote_voice, rate, title, author, cover, 
     """Render each ESSAY (.txt or .md) into an episode in the show directory.
 
     Writes episodes/<stem>.mp3 (tagged, with chapters and cover art) and,
-    beside it, <stem>.chapters.json, <stem>.vtt, <stem>.srt and <stem>.json
-    (a manifest). Clips are cached, so a rebuild only synthesizes what changed,
+    beside it, <stem>.chapters.json, <stem>.vtt, <stem>.srt, <stem>.jpg and
+    <stem>.episode.json (its record); then rewrites the show's feed and web
+    pages. Clips are cached, so a rebuild only synthesizes what changed,
     and an episode whose inputs did not change at all is left as it is.
 
     Several essays share one set of synthesis workers.
@@ -95,67 +139,16 @@ def build(essays, show, engine, voice, quote_voice, rate, title, author, cover, 
       audiobook build seeds/tipping-point.txt --show show --author "A. Writer"
       audiobook build essays/*.md --executor dask --scheduler tcp://10.0.0.5:8786
     """
-    from audiobook.settings import run_settings
-    from audiobook.audio.engines import choose_engine
-    from audiobook.audio.speak import executor as clip_executor
-
-    from audiobook.show.podcast_toml import load_show
+    from audiobook import pipeline
 
     flags = dict(engine=engine, voice=voice, quote_voice=quote_voice, rate=rate, title=title,
                  author=author, cover=cover, jobs=jobs, executor=executor, scheduler=scheduler)
-    settings = run_settings(show, flags)
-    load_show(show)  # a bad podcast.toml stops the build before any work
-    flags["engine"], why = choose_engine(settings["engine"])
-    if why and not quiet:
-        click.echo(f"audiobook: {why}", err=True)
-    if settings["executor"] == "dask" and not quiet:
-        where = settings["scheduler"] or f"a new LocalCluster of {settings['jobs']} workers"
-        click.echo(f"audiobook: synthesizing on Dask: {where}", err=True)
-    # Workers first: forked before the pipeline's imports and any engine start.
-    with clip_executor(settings["executor"], flags["engine"], settings["jobs"], settings["scheduler"]) as pool:
-        _build_all(essays, show, flags, pool, force, quiet, verbose)
-    _publish(show, None, quiet, require_feed=False)
-
-
-def _publish(show: Path, base_url: str | None, quiet: bool, require_feed: bool) -> None:
-    from audiobook.show.publish import publish_show
-
-    publication = publish_show(show, base_url, require_feed=require_feed)
-    if quiet:
-        return
-    if publication.feed:
-        click.echo(f"{publication.feed}: feed updated, with the site at {show / 'index.html'}")
-    else:
-        click.echo(f"{show / 'index.html'}: site updated")
-    if publication.note:
-        click.echo(f"audiobook: {publication.note}", err=True)
-
-
-def _build_all(essays, show, flags, pool, force, quiet, verbose):
-    from audiobook.pipeline import build_episode
-
-    def describe(settings) -> None:
-        for line in settings.describe():
-            click.echo(f"  {line}", err=True)
-
-    for number, essay in enumerate(essays, 1):
-        bar = _ProgressBar(f"Rendering {essay.name}", enabled=not quiet)
-        try:
-            episode = build_episode(essay, show, flags, progress=bar, pool=pool,
-                                    last=number == len(essays), force=force,
-                                    on_settings=describe if verbose else None)
-        finally:
-            bar.close()
-        if quiet:
-            click.echo(str(episode.mp3))
-            continue
-        click.echo(
-            f"{episode.mp3}: {clock(episode.duration)}, {episode.chapters} chapters, "
-            f"{human_size(episode.size)}, {episode.loudness:.1f} LUFS, "
-            f"{episode.engine} voice {episode.voice}; "
-            f"segments: {episode.synthesized} synthesized, {episode.cached} from cache"
-            + (" (up to date, not rewritten)" if episode.up_to_date else "")
-        )
+    terminal = Terminal(quiet, verbose)
+    try:
+        _, publication = pipeline.build(essays, show, flags, terminal, force=force)
+    finally:
+        terminal.close()
+    terminal.published(publication, show)
 
 
 @cli.command()
@@ -178,8 +171,8 @@ def plan(essay, show, title, author, rate):
     from audiobook.pipeline import plan_essay
     from audiobook.text.plan import format_plan
 
-    planned = plan_essay(essay, show, dict(title=title, author=author, rate=rate))
-    click.echo(format_plan(planned.script, planned.settings["rate"]))
+    planned = plan_essay(essay, show, dict(title=title, author=author, rate=rate), Terminal())
+    click.echo(format_plan(planned.script, planned.settings.rate))
 
 
 @cli.command()
@@ -191,9 +184,9 @@ def inspect(mp3):
     Example:
       audiobook inspect show/episodes/tipping-point.mp3
     """
-    from audiobook.audio.tag import format_tags, read_tags
+    from audiobook.pipeline import inspect_episode
 
-    click.echo(format_tags(read_tags(mp3)))
+    click.echo(inspect_episode(mp3))
 
 
 @cli.command()
@@ -217,7 +210,7 @@ def init(directory, title, author, email, base_url, category, language, cover, f
       audiobook init show --title "Essays, read aloud" --author "Ada Writer" \
         --email ada@example.com --base-url https://example.com/show/ --category "Arts > Books"
     """
-    from audiobook.show.podcast_toml import init_show
+    from audiobook.show.init import init_show
 
     click.echo(f"wrote {init_show(directory, title=title, author=author, email=email, base_url=base_url, category=category, language=language, cover=cover, force=force)}")
 
@@ -233,7 +226,10 @@ def feed(show, base_url):
     Example:
       audiobook feed --show show --base-url https://example.com/show/
     """
-    _publish(show, base_url, quiet=False, require_feed=True)
+    from audiobook.pipeline import publish
+
+    terminal = Terminal()
+    terminal.published(publish(show, terminal, base_url), show)
 
 
 @cli.command()
@@ -252,16 +248,9 @@ def serve(show, host, port):
     Example:
       audiobook serve --show show --host 0.0.0.0 --port 8000
     """
-    from audiobook.show import serve as server
-    from audiobook.show.publish import publish_show
-    from audiobook.show.podcast_toml import load_show
+    from audiobook.pipeline import preview
 
-    def ready(url: str) -> None:
-        if not load_show(show).base_url:
-            publish_show(show, url)
-        click.echo(f"Serving {show} at {url} (feed: {url}feed.xml); Ctrl-C stops", err=True)
-
-    server.serve(show, host, port, on_ready=ready)
+    preview(show, host, port, Terminal())
     click.echo("audiobook: stopped", err=True)
 
 
@@ -286,7 +275,7 @@ def say(text, show, engine, voice, rate, out):
     """
     from audiobook.pipeline import say_phrase
 
-    speech, path = say_phrase(text, show, dict(engine=engine, voice=voice, rate=rate), out)
+    speech, path = say_phrase(text, show, dict(engine=engine, voice=voice, rate=rate), out, Terminal())
     click.echo(f"said: {speech}")
     click.echo(f"wrote {path}")
 
@@ -301,17 +290,13 @@ def voices(engine, language):
     Example:
       audiobook voices --language en
     """
-    from audiobook.audio.engines import engine_class, engine_targets, load_engine
+    from audiobook.pipeline import installed_voices
 
-    names = [engine] if engine else sorted(engine_targets())
-    for name in names:
-        reason = engine_class(name).unavailable_reason()
-        if reason:
-            click.echo(f"{name}: not available: {reason}")
+    for name, found in installed_voices(engine, language):
+        if isinstance(found, str):
+            click.echo(f"{name}: not available: {found}")
             continue
-        for voice in load_engine(name).voices():
-            if language and not voice.language.lower().startswith(language.lower()):
-                continue
+        for voice in found:
             click.echo(f"{name}\t{voice.id}\t{voice.language}\t{voice.name}\t{voice.source}")
 
 

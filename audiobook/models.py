@@ -5,10 +5,11 @@ Nothing here does work; every stage module owns its own logic.
 """
 from __future__ import annotations
 
+import datetime
 from dataclasses import dataclass, field
 from pathlib import Path
 
-# Paragraph kinds produced by read.py
+# Paragraph kinds produced by the readers
 TEXT, HEADING, QUOTE, LIST_ITEM, CODE = "text", "heading", "quote", "list_item", "code"
 
 # Voice roles a segment can ask for
@@ -24,7 +25,7 @@ class Metadata:
 
     title: str | None = None
     author: str | None = None
-    date: str | None = None  # ISO 8601 date, as written in front matter
+    date: datetime.date | datetime.datetime | None = None  # a datetime is aware (keeps its zone)
     description: str | None = None
     language: str | None = None  # BCP 47, e.g. "en" or "en-GB"
     image: str | None = None  # path to cover art, relative to the essay
@@ -71,7 +72,8 @@ class Segment:
     speech: str  # what the engine is asked to say
     role: str = NARRATOR
     pause_after: float = 0.0  # seconds of silence after this segment
-    paragraph: int = -1  # index of the source paragraph in Document.paragraphs
+    paragraph: int = -1  # index of the source paragraph in Document.paragraphs (-1: intro, outro)
+    block: str = ""  # the source paragraph's kind (TEXT, HEADING, QUOTE, ...); "" for intro, outro
 
 
 @dataclass

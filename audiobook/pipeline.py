@@ -1,77 +1,59 @@
-"""The orchestrator: essay file -> tagged MP3 and its sidecars in the show.
+"""The orchestrator: essays in, episodes and a published show out.
 
-Each stage is a module (read, plan, speak, mix, encode, tag, publish); this
-module only wires them together. Everything that can be refused is checked
-before synthesis starts, and every file the user keeps is written under a
-temporary name and renamed into place, so a failed build leaves the previous
-episode exactly as it was.
+A build reads as the pipeline does, one stage per package:
+
+    read -> plan (text/) -> speak -> mix and encode -> tag (audio/) -> publish (show/)
+
+This module wires the stages together and owns what holds for a whole
+command: the settings layers (podcast.toml, environment and flags, read
+once), the choice of engine and the synthesis workers. Everything that can be
+refused is checked before synthesis starts, and every file the user keeps is
+written under a temporary name and renamed into place, so a failed build
+leaves the previous episode as it was. Library code never prints: what a run
+has to say goes to an ``Events`` object, which the CLI prints.
 """
 from __future__ import annotations
 
 import datetime
 import hashlib
-import json
-import os
 import re
 import tempfile
-import uuid
 from dataclasses import dataclass, replace
 from pathlib import Path
-from typing import Callable
+from typing import Mapping, Sequence
 
-from audiobook import __version__
-from audiobook.audio.cache import ClipCache
-from audiobook.settings import Settings, resolve_settings, run_settings
+from audiobook.audio.cache import ClipCache, write_wav
 from audiobook.audio.cover import generate_cover, load_cover
 from audiobook.audio.encode import encode_mp3, require_ffmpeg
-from audiobook.show.episodes import EPISODES
-from audiobook.audio.engines import choose_engine, engine_class, load_engine
-from audiobook.errors import InputError, OutputError
-from audiobook.text.lexicon import load_lexicon
+from audiobook.audio.engines import Voice, choose_engine, engine_class, engine_targets, load_engine
 from audiobook.audio.memory import release_free_memory
-from audiobook.audio.loudness import LoudnessMap
-from audiobook.fsutil import atomic_path, write_bytes_atomic, write_text_atomic
-from audiobook.audio.mix import (
-    SAMPLE_RATE,
-    TARGET_LUFS,
-    TOLERANCE,
-    Mix,
-    corrected_gains,
-    levelled_gain,
-    plan_timeline,
-    program_loudness,
-    write_program,
-)
+from audiobook.audio.mix import SAMPLE_RATE, Mix, master
+from audiobook.audio.speak import Speech, executor, synthesize_checked
+from audiobook.audio.tag import format_tags, read_tags, tag_episode
+from audiobook.errors import InputError, OutputError
+from audiobook.events import Events
+from audiobook.fsutil import atomic_path
 from audiobook.models import Document, Script
-from audiobook.text.plan import plan_script, resolve_description, resolve_title
-from audiobook.show.publish import Sidecars, sidecar_texts, span_json
-from audiobook.text.read import read_document
+from audiobook.settings import Settings, SettingLayers, ShowSettings, read_layers, read_show_file
+from audiobook.show.publish import Publication, publish_show, write_episode
+from audiobook.show.serve import serve
+from audiobook.show.record import (Audio, EngineUsed, EpisodeFiles, EpisodeRecord, RecordError, Source, build_key,
+                                   identity, marks, read_record)
+from audiobook.text.lexicon import load_lexicon
 from audiobook.text.normalize import speech_text
-from audiobook.audio.cache import write_wav
-from audiobook.audio.speak import Progress, Speech, synthesize_checked
-from audiobook.audio.tag import tag_episode
-
-
-
+from audiobook.text.plan import plan_script, resolve_description, resolve_title
+from audiobook.text.read import read_document
 
 # Settings that say where and how fast a build runs, never what it makes.
 WHERE_NOT_WHAT = {"jobs", "executor", "scheduler"}
 
 
 @dataclass
-class Planned:
-    """An essay read, its settings resolved and its script planned: no audio yet."""
-
-    document: Document
-    settings: Settings
-    script: Script
-    previous: dict  # the manifest of an earlier build of this essay, {} if none
-
-
-@dataclass
 class Episode:
+    """What one build made, for the summary line."""
+
     mp3: Path
-    sidecars: Sidecars
+    files: EpisodeFiles
     duration: float
     chapters: int
     size: int
@@ -83,82 +65,242 @@ class Episode:
     up_to_date: bool = False  # nothing changed since the last build: nothing was written
 
 
+@dataclass
+class Planned:
+    """An essay read, its settings resolved and its script planned: no audio yet."""
+
+    document: Document
+    settings: Settings
+    script: Script
+
+
 def episode_stem(essay: Path) -> str:
     """A URL-safe file name stem from the essay's file name."""
     stem = re.sub(r"[^A-Za-z0-9._-]+", "-", essay.stem).strip("-.").lower()
     return stem or "episode"
 
 
-def _previous_manifest(show: Path, essay: Path) -> dict:
-    """What an earlier build of this essay recorded ({} if none): its date,
-    GUID and publication time must survive every rebuild."""
+# --- commands -------------------------------------------------------------------
+
+def build(essays: Sequence[Path], show_dir: Path, flags: Mapping[str, object], events: Events | None = None,
+          force: bool = False) -> tuple[list[Episode], Publication]:
+    """Render every essay into the show, with one set of synthesis workers, then publish the show."""
+    events = events or Events()
+    layers = read_layers(show_dir, flags)
+    run = layers.resolve()
+    engine_name = _choose_engine(run.engine, events)
+    require_ffmpeg()
+    if run.executor == "dask":
+        events.note(f"synthesizing on Dask: {run.scheduler or f'a new LocalCluster of {run.jobs} workers'}")
+    episodes = []
+    with executor(run.executor, engine_name, run.jobs, run.scheduler) as workers:
+        for number, essay in enumerate(essays, 1):
+            episode = build_episode(essay, layers, engine_name, events, workers, force,
+                                    last=number == len(essays))
+            events.built(episode)
+            episodes.append(episode)
+    return episodes, _publish(layers.show, events, require_feed=False)
+
+
+def publish(show_dir: Path, events: Events | None = None, base_url: str | None = None) -> Publication:
+    """`audiobook feed`: the feed and the site again, from the episodes already built."""
+    return _publish(read_show_file(show_dir).show.served_at(base_url), events or Events(), require_feed=True)
+
+
+def preview(show_dir: Path, host: str, port: int, events: Events | None = None) -> None:
+    """`audiobook serve`: serve the show until interrupted. A show without a base URL
+    of its own gets its feed rewritten for the address served, so an app can subscribe."""
+    events = events or Events()
+    show = read_show_file(show_dir).show
+
+    def ready(url: str) -> None:
+        if not show.base_url:
+            _publish(show.served_at(url), events, require_feed=False)
+        events.note(f"serving {show_dir} at {url} (feed: {url}feed.xml); Ctrl-C stops")
+
+    serve(show_dir, host, port, on_ready=ready)
+
+
+def inspect_episode(mp3: Path) -> str:
+    """`audiobook inspect`: the tags as read back from the MP3, and what its record says."""
+    text = format_tags(read_tags(mp3))
+    files = EpisodeFiles(mp3.parent, mp3.name[: -len(mp3.suffix)])
     try:
-        manifest = json.loads((show / EPISODES / f"{episode_stem(essay)}.json").read_text())
-        return manifest if isinstance(manifest, dict) else {}
-    except (OSError, ValueError):
-        return {}
+        record = read_record(files)
+    except RecordError as exc:
+        return f"{text}\nRecord:    none readable ({exc})"
+    audio = "matches the MP3" if _sha256(mp3) == record.audio.sha256 else "DIFFERS from the MP3: rebuild it"
+    return "\n".join([
+        text,
+        f"Record:    {files.record.name if files.record.is_file() else files.legacy_record.name} ({audio})",
+        f"GUID:      {record.guid}",
+        f"Published: {record.published.isoformat()}",
+        f"Voice:     {record.engine.name} {record.engine.voice} at {record.engine.rate} words per minute",
+        f"Loudness:  {record.audio.loudness_lufs:.1f} LUFS",
+        f"Segments:  {len(record.segments)}, from {record.source.file}",
+    ])
 
 
-def _identity(previous: dict, date: str) -> tuple[str, str]:
-    """(GUID, publication time): kept from the first build; the time moves only
-    when the essay's date changes (then to midnight UTC of the new date)."""
-    guid = previous.get("guid") or str(uuid.uuid4())
-    published = previous.get("published")
-    if not published or not str(published).startswith(date):
-        today = datetime.datetime.now(datetime.timezone.utc).replace(microsecond=0)
-        published = today.isoformat() if today.date().isoformat() == date else f"{date}T00:00:00+00:00"
-    return guid, published
+def installed_voices(engine: str | None = None, language: str | None = None) -> list[tuple[str, list[Voice] | str]]:
+    """`audiobook voices`: each engine (or just ``engine``) with its voices whose
+    language starts with ``language``, or why the engine cannot run here."""
+    found: list[tuple[str, list[Voice] | str]] = []
+    for name in [engine] if engine else sorted(engine_targets()):
+        reason = engine_class(name).unavailable_reason()
+        voices = [] if reason else [voice for voice in load_engine(name).voices()
+                                    if not language or voice.language.lower().startswith(language.lower())]
+        found.append((name, reason or voices))
+    return found
 
 
-def _fill_from_text(settings: Settings, document: Document, essay: Path, previous: dict) -> None:
-    """Title, description and date the essay did not give, from its text or history."""
-    derived = {
-        "title": (lambda: resolve_title(document), f"text of {essay.name}"),
-        "description": (lambda: resolve_description(document), f"opening of {essay.name}"),
-        "date": (lambda: previous.get("date") or datetime.date.today().isoformat(), "first build"),
-    }
-    for key, (derive, source) in derived.items():
-        if not settings[key]:
-            settings.values[key], settings.sources[key] = derive(), source
+def _publish(show: ShowSettings, events: Events, require_feed: bool) -> Publication:
+    publication = publish_show(show, require_feed)
+    for warning in publication.warnings:
+        events.warn(warning)
+    return publication
 
 
-def plan_essay(essay: Path, show: Path, flags: dict) -> Planned:
+def plan_essay(essay: Path, show_dir: Path, flags: Mapping[str, object], events: Events | None = None) -> Planned:
+    """`audiobook plan`: what an essay will be spoken as, with the settings a build would use."""
+    events = events or Events()
+    layers = read_layers(show_dir, flags)
+    engine_name = _choose_engine(layers.resolve().engine, events)
     document = read_document(essay)
-    settings = resolve_settings(show, essay, document.metadata, flags)
-    previous = _previous_manifest(show, essay)
-    _fill_from_text(settings, document, essay, previous)
-    settings.values["engine"], _ = choose_engine(settings["engine"])
-    lexicon = load_lexicon(show, document.metadata.lexicon)
-    metadata = replace(
-        document.metadata,
-        title=settings["title"],
-        author=settings["author"],
-        date=settings["date"],
-        description=settings["description"],
-        language=settings["language"],
-        link=settings["link"],
-    )
-    script = plan_script(document, metadata, lexicon=lexicon,
-                         phonemes=engine_class(settings["engine"]).takes_phonemes)
-    return Planned(document, settings, script, previous)
+    settings = _essay_settings(layers, essay, document, engine_name)
+    return Planned(document, settings, _plan(document, settings, layers.show.directory))
 
 
-def _prepare_output(show: Path) -> Path:
+def say_phrase(text: str, show_dir: Path, flags: Mapping[str, object], out: Path,
+               events: Events | None = None) -> tuple[str, Path]:
+    """`audiobook say`: one phrase spoken as a build would (normalisation, lexicon,
+    engine, checks) into a WAV file, to check a pronunciation by ear."""
+    layers = read_layers(show_dir, flags)
+    settings = layers.resolve()
+    engine = load_engine(_choose_engine(settings.engine, events or Events()))
+    voice = engine.resolve_voice(settings.voice, settings.language)
+    speech = load_lexicon(layers.show.directory).apply(speech_text(text, settings.language), engine.takes_phonemes)
+    if not speech.strip():
+        raise InputError("nothing to say: give some words")
+    pcm, sample_rate = synthesize_checked(engine, speech, voice, settings.rate)
+    with atomic_path(out) as partial:
+        write_wav(partial, pcm, sample_rate)
+    return speech, out
+
+
+# --- one essay --------------------------------------------------------------------
+
+def build_episode(essay: Path, layers: SettingLayers, engine_name: str, events: Events, workers=None,
+                  force: bool = False, last: bool = True) -> Episode:
+    """Render one essay, unless its episode is already built from the same inputs.
+
+    ``last`` says no essay follows, so the workers can go once its speech is done."""
+    document = read_document(essay)                                            # read
+    settings = _essay_settings(layers, essay, document, engine_name)
+    events.settings(essay, settings)
+    script = _plan(document, settings, layers.show.directory)                  # plan
+    engine = load_engine(engine_name)
+    voice = engine.resolve_voice(settings.voice, settings.language)
+    quote_voice = engine.resolve_voice(settings.quote_voice, settings.language) if settings.quote_voice else voice
+    cover = load_cover(settings.cover) if settings.cover else generate_cover(settings.title, settings.author)
+    files = EpisodeFiles.of(layers.show.directory, episode_stem(essay))
+    _prepare_output(files.folder)
+    previous = _previous_record(files)
+    used = EngineUsed(engine.name, engine.version(), voice, quote_voice, settings.rate)
+    key = build_key({k: v for k, v in settings.values().items() if k not in WHERE_NOT_WHAT}, used, cover,
+                    document.text, script)
+    release_free_memory()  # a book's plan and build key leave megabytes of freed heap behind
+    if not force and previous and (episode := _unchanged(files, previous, key, len(script.segments))):
+        return episode
+    guid, day, published = identity(previous, settings.date, _now())
+    speech = Speech(script, engine, voice, settings.rate, ClipCache(), workers,                  # speak
+                    quote_voice=quote_voice)
+    with atomic_path(files.mp3) as partial:
+        mixed = master(script, speech, lambda write: encode_mp3(write, partial, sample_rate=SAMPLE_RATE,  # mix
+                                                                 bitrate=settings.bitrate),
+                       progress=lambda done, total: events.progress(essay, done, total),
+                       speech_done=workers.shutdown if workers is not None and last else None)
+        tag_episode(partial, title=settings.title, author=settings.author,                    # tag
+                    album=settings.album or settings.title, date=day, description=settings.description,
+                    language=settings.language, lyrics=document.text, cover_jpeg=cover,
+                    chapters=mixed.timeline.chapters, sample_rate=SAMPLE_RATE, link=settings.link)
+        record = _record(files, settings, document, script, mixed, used, cover, partial, key,
+                         (guid, day, published))
+    write_episode(files, record, mixed.timeline, cover)                                      # publish
+    return Episode(files.mp3, files, mixed.timeline.duration, len(mixed.timeline.chapters), record.audio.bytes,
+                   mixed.loudness, speech.synthesized, speech.cached, engine.name, voice)
+
+
+def _choose_engine(name: str, events: Events) -> str:
+    chosen, why = choose_engine(name)
+    if why:
+        events.note(why)
+    return chosen
+
+
+def _essay_settings(layers: SettingLayers, essay: Path, document: Document, engine_name: str) -> Settings:
+    """The essay's settings, with the engine chosen for the run and the title and
+    description the essay did not give taken from its text."""
+    settings = layers.resolve(essay, document.metadata).derive("engine", engine_name, "the engine chosen for this run")
+    if not settings.title:
+        settings = settings.derive("title", resolve_title(document), f"text of {essay.name}")
+    if not settings.description:
+        settings = settings.derive("description", resolve_description(document), f"opening of {essay.name}")
+    return settings
+
+
+def _plan(document: Document, settings: Settings, show_dir: Path) -> Script:
+    metadata = replace(document.metadata, title=settings.title, author=settings.author, date=settings.date,
+                       description=settings.description, language=settings.language, link=settings.link)
+    return plan_script(document, metadata, lexicon=load_lexicon(show_dir, document.metadata.lexicon),
+                       phonemes=engine_class(settings.engine).takes_phonemes)
+
+
+def _prepare_output(folder: Path) -> None:
     """Create the episodes folder and prove it is writable, before any synthesis."""
-    episodes = show / EPISODES
     try:
-        episodes.mkdir(parents=True, exist_ok=True)
-        tempfile.TemporaryFile(dir=episodes).close()
+        folder.mkdir(parents=True, exist_ok=True)
+        tempfile.TemporaryFile(dir=folder).close()
     except OSError as exc:
-        raise OutputError(f"cannot write to the show directory {show}: {exc.strerror or exc}") from exc
-    return episodes
+        raise OutputError(f"cannot write to the show directory {folder.parent}: {exc.strerror or exc}") from exc
 
 
-def _cover(planned: Planned) -> bytes:
-    cover = planned.settings["cover"]
-    if cover:
-        return load_cover(cover)
-    return generate_cover(planned.settings["title"], planned.settings["author"])
+def _previous_record(files: EpisodeFiles) -> EpisodeRecord | None:
+    """What an earlier build of this essay recorded: its GUID and publication time survive every rebuild."""
+    try:
+        return read_record(files)
+    except RecordError:
+        return None
+
+
+def _unchanged(files: EpisodeFiles, previous: EpisodeRecord, key: str, segments: int) -> Episode | None:
+    """The episode on disk, when it was built from exactly these inputs and is intact."""
+    on_disk = (files.mp3, files.chapters, files.vtt, files.srt, files.art)
+    if previous.build_key != key or not all(path.is_file() for path in on_disk):
+        return None
+    if _sha256(files.mp3) != previous.audio.sha256:
+        return None
+    return Episode(files.mp3, files, previous.audio.duration, len(previous.chapters), previous.audio.bytes,
+                   previous.audio.loudness_lufs, 0, segments, previous.engine.name, previous.engine.voice,
+                   up_to_date=True)
+
+
+def _record(files: EpisodeFiles, settings: Settings, document: Document, script: Script, mixed: Mix,
+            used: EngineUsed, cover: bytes, mp3: Path, key: str,
+            when: tuple[str, str, datetime.datetime]) -> EpisodeRecord:
+    """The record of what this build made; ``mp3`` is the file written so far."""
+    guid, day, published = when
+    chapters, segments = marks(script, mixed.timeline)
+    timeline = mixed.timeline
+    return EpisodeRecord(
+        stem=files.stem, title=settings.title, author=settings.author, album=settings.album or settings.title,
+        date=day, description=settings.description or "", language=settings.language, link=settings.link,
+        guid=guid, published=published, build_key=key,
+        source=Source(document.source.name, hashlib.sha256(document.text.encode("utf-8")).hexdigest()),
+        engine=used,
+        audio=Audio(sha256=_sha256(mp3), bytes=mp3.stat().st_size, duration=round(timeline.duration, 3),
+                    sample_rate=timeline.sample_rate, samples=timeline.total, bitrate_kbps=settings.bitrate,
+                    loudness_lufs=round(mixed.loudness, 2), cover_sha256=hashlib.sha256(cover).hexdigest()),
+        chapters=chapters, segments=segments)
 
 
 def _sha256(path: Path) -> str:
@@ -169,181 +311,5 @@ def _sha256(path: Path) -> str:
     return digest.hexdigest()
 
 
-def _manifest(planned: Planned, speech: Speech, mixed: Mix, mp3: Path, name: str, cover: bytes) -> dict:
-    """What the build made; ``mp3`` is the file written so far, ``name`` its name once in place."""
-    timeline, settings, script = mixed.timeline, planned.settings, planned.script
-    return {
-        "generator": f"audiobook {__version__}",
-        "title": settings["title"],
-        "author": settings["author"],
-        "album": settings["album"] or settings["title"],
-        "date": settings["date"],
-        "description": settings["description"],
-        "language": settings["language"],
-        "link": settings["link"],
-        "source": {
-            "file": planned.document.source.name,
-            "sha256": hashlib.sha256(planned.document.text.encode("utf-8")).hexdigest(),
-        },
-        "engine": {"name": speech.engine_name, "version": speech.engine_version,
-                   "voice": speech.voice, "quote_voice": speech.quote_voice, "rate": speech.rate},
-        "audio": {
-            "file": name,
-            "sha256": _sha256(mp3),
-            "bytes": mp3.stat().st_size,
-            "duration": round(timeline.duration, 3),
-            "sample_rate": timeline.sample_rate,
-            "samples": timeline.total,
-            "bitrate_kbps": settings["bitrate"],
-            "loudness_lufs": round(mixed.loudness, 2),
-            "cover_sha256": hashlib.sha256(cover).hexdigest(),
-        },
-        "chapters": [span_json(timeline, c, title=c.title) for c in timeline.chapters],
-        "segments": [
-            span_json(timeline, span, chapter=seg.chapter, kind=seg.kind, role=seg.role,
-                      display=seg.display, speech=seg.speech, pause_after=seg.pause_after)
-            for seg, span in zip(script.segments, timeline.segments)
-        ],
-    }
-
-
-def _art(mp3: Path) -> Path:
-    """The episode's cover art beside it, for feeds and pages (the MP3 has it too)."""
-    return mp3.with_suffix(".jpg")
-
-
-def _build_key(planned: Planned, engine, voices: list, cover: bytes) -> str:
-    """A hash of everything that shapes the episode's bytes."""
-    inputs = {
-        "generator": __version__,
-        "engine": [engine.name, engine.version(), voices],
-        "settings": {k: str(v) for k, v in sorted(planned.settings.values.items()) if k not in WHERE_NOT_WHAT},
-        "cover": hashlib.sha256(cover).hexdigest(),
-        "text": planned.document.text,
-        "chapters": planned.script.chapters,
-        "segments": [[s.kind, s.chapter, s.role, s.display, s.speech, s.pause_after]
-                     for s in planned.script.segments],
-    }
-    return hashlib.sha256(json.dumps(inputs, ensure_ascii=False).encode("utf-8")).hexdigest()
-
-
-def _unchanged(mp3: Path, sidecars: Sidecars, build_key: str, planned: Planned) -> Episode | None:
-    """The episode already on disk, when it was built from exactly these inputs and is intact."""
-    try:
-        manifest = json.loads(sidecars.manifest.read_text(encoding="utf-8"))
-        if manifest.get("build_key") != build_key or _sha256(mp3) != manifest["audio"]["sha256"]:
-            return None
-        if not all(path.is_file() for path in (sidecars.chapters, sidecars.vtt, sidecars.srt, _art(mp3))):
-            return None
-        audio = manifest["audio"]
-        return Episode(mp3=mp3, sidecars=sidecars, duration=audio["duration"],
-                       chapters=len(manifest["chapters"]), size=audio["bytes"],
-                       loudness=audio["loudness_lufs"], synthesized=0,
-                       cached=len(planned.script.segments), engine=manifest["engine"]["name"],
-                       voice=manifest["engine"]["voice"], up_to_date=True)
-    except (OSError, ValueError, KeyError, TypeError):
-        return None
-
-
-def build_episode(essay: Path, show: Path, flags: dict, progress: Progress | None = None,
-                  pool=None, last: bool = True, force: bool = False,
-                  on_settings: Callable[[Settings], None] | None = None) -> Episode:
-    """Render one essay, unless its episode is already built from the same inputs.
-
-    ``last`` says no essay follows, so the synthesis workers can go once its
-    speech is done; ``force`` rebuilds even an up-to-date episode;
-    ``on_settings`` sees the resolved settings before any work (for --verbose)."""
-    planned = plan_essay(essay, show, flags)
-    if on_settings:
-        on_settings(planned.settings)
-    settings = planned.settings
-    require_ffmpeg()
-    engine = load_engine(settings["engine"])
-    voice = engine.resolve_voice(settings["voice"], settings["language"])
-    quote_voice = engine.resolve_voice(settings["quote_voice"], settings["language"]) if settings["quote_voice"] else None
-    cover = _cover(planned)
-    episodes = _prepare_output(show)
-
-    mp3 = episodes / f"{episode_stem(essay)}.mp3"
-    sidecars = Sidecars.beside(mp3)
-    build_key = _build_key(planned, engine, [voice, quote_voice], cover)
-    release_free_memory()  # a book's plan and build key leave megabytes of freed heap behind
-    if not force and (episode := _unchanged(mp3, sidecars, build_key, planned)):
-        return episode
-    speech = Speech(planned.script, engine, voice, settings["rate"], ClipCache(), pool,
-                    quote_voice=quote_voice)
-    with atomic_path(mp3) as partial:
-        release = pool.shutdown if pool is not None and last else None
-        mixed = _encode(planned.script, speech, partial, settings["bitrate"], progress, release)
-        tag_episode(
-            partial,
-            title=settings["title"],
-            author=settings["author"],
-            album=settings["album"] or settings["title"],
-            date=settings["date"],
-            description=settings["description"],
-            language=settings["language"],
-            lyrics=planned.document.text,
-            cover_jpeg=cover,
-            chapters=mixed.timeline.chapters,
-            sample_rate=SAMPLE_RATE,
-            link=settings["link"],
-        )
-        manifest = _manifest(planned, speech, mixed, partial, mp3.name, cover)
-        manifest["build_key"] = build_key
-        manifest["guid"], manifest["published"] = _identity(planned.previous, settings["date"])
-    write_bytes_atomic(_art(mp3), cover)
-    for name, text in sidecar_texts(mixed.timeline, manifest).items():
-        write_text_atomic(getattr(sidecars, name), text)
-    return Episode(
-        mp3=mp3,
-        sidecars=sidecars,
-        duration=mixed.timeline.duration,
-        chapters=len(mixed.timeline.chapters),
-        size=os.path.getsize(mp3),
-        loudness=mixed.loudness,
-        synthesized=speech.synthesized,
-        cached=speech.cached,
-        engine=speech.engine_name,
-        voice=speech.voice,
-    )
-
-
-def _encode(script: Script, speech: Speech, target: Path, bitrate: int, progress: Progress | None,
-            speech_done=None) -> Mix:
-    """Encode while synthesis runs; write once more in the rare case levelling
-    missed the loudness target by more than the tolerance. Progress counts the
-    segments that reached the encoder, so it covers synthesis and encoding."""
-    streamed, meter = {}, LoudnessMap()
-
-    def first_pass(sink):
-        streamed["clips"], streamed["gains"] = write_program(script, speech, levelled_gain, sink, progress,
-                                                             meter)
-
-    encode_mp3(first_pass, target, sample_rate=SAMPLE_RATE, bitrate=bitrate)
-    if speech_done:
-        speech_done()  # local workers' memory goes before the whole-program measurement
-    clips, gains = streamed["clips"], streamed["gains"]
-    timeline = plan_timeline(script, clips)
-    loudness = program_loudness(timeline, gains, meter)
-    if abs(loudness - TARGET_LUFS) > TOLERANCE:
-        gains = corrected_gains(clips, gains, loudness)
-        encode_mp3(lambda sink: write_program(script, clips, lambda i, clip: gains[i], sink),
-                   target, sample_rate=SAMPLE_RATE, bitrate=bitrate)
-        loudness = program_loudness(timeline, gains, meter)
-    return Mix(timeline, gains, loudness)
-
-
-def say_phrase(text: str, show: Path, flags: dict, out: Path) -> tuple[str, Path]:
-    """Speak one phrase as a build would (normalisation, lexicon, engine, checks)
-    into a WAV file, so a user can check a pronunciation by ear."""
-    settings = run_settings(show, flags)
-    engine = load_engine(choose_engine(settings["engine"])[0])
-    voice = engine.resolve_voice(settings["voice"], settings["language"])
-    speech = load_lexicon(show).apply(speech_text(text, settings["language"] or "en"), engine.takes_phonemes)
-    if not speech.strip():
-        raise InputError("nothing to say: give some words")
-    pcm, sample_rate = synthesize_checked(engine, speech, voice, settings["rate"])
-    with atomic_path(out) as partial:
-        write_wav(partial, pcm, sample_rate)
-    return speech, out
+def _now() -> datetime.datetime:
+    return datetime.datetime.now(datetime.timezone.utc).replace(microsecond=0)

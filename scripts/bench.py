@@ -30,6 +30,8 @@ from concurrent.futures import ProcessPoolExecutor
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
 
+from audiobook.show.record import EpisodeFiles, read_record
+
 ROOT = Path(__file__).resolve().parent.parent
 SEED = ROOT / "seeds" / "tipping-point.txt"
 RESULTS = ROOT / ".bench" / "results.json"
@@ -321,10 +323,10 @@ class Build:
                      "--engine", self.engine, "--quiet", *flags]],
                    env={"XDG_CACHE_HOME": str(self.cache), "AUDIOBOOK_CACHE_DIR": str(self.cache / "audiobook")})
 
-    def episode(self, essay: Path) -> tuple[Path, Path]:
-        """(MP3, manifest) of the episode built from `essay`."""
-        base = self.show / "episodes" / essay.stem
-        return base.with_suffix(".mp3"), base.with_suffix(".json")
+    def episode(self, essay: Path) -> tuple[Path, EpisodeFiles]:
+        """(MP3, the names of its files) of the episode built from `essay`."""
+        files = EpisodeFiles.of(self.show, essay.stem)
+        return files.mp3, files
 
 
 def fresh_build(scratch: Scratch, engine: str) -> Build:
@@ -369,9 +371,9 @@ class Intelligibility:
     hypothesis_words: int
 
 
-def intelligibility(mp3: Path, manifest: Path) -> Intelligibility:
+def intelligibility(mp3: Path, files: EpisodeFiles) -> Intelligibility:
     """Word error rate of pocketsphinx's transcript of the whole MP3 against everything the
-    episode says (the display text of all manifest segments: intro, body and outro).
+    episode says (the display text of all its record's segments: intro, body and outro).
 
     The audio is cut into utterances in the pauses between segments (half-way through each
     pause, so no audio is left out) and decoded on all cores."""
@@ -380,8 +382,8 @@ def intelligibility(mp3: Path, manifest: Path) -> Intelligibility:
     start = time.perf_counter()
     raw = subprocess.run(["ffmpeg", "-nostdin", "-v", "error", "-i", str(mp3), "-ar", str(SAMPLE_RATE),
                           "-ac", "1", "-f", "s16le", "-"], capture_output=True, check=True).stdout
-    segments = json.loads(manifest.read_text(encoding="utf-8"))["segments"]
-    cuts = [0.0] + [(a["end"] + b["start"]) / 2 for a, b in zip(segments, segments[1:])]
+    segments = read_record(files).segments
+    cuts = [0.0] + [(a.end + b.start) / 2 for a, b in zip(segments, segments[1:])]
     offsets = [int(t * SAMPLE_RATE) * 2 for t in cuts] + [len(raw)]
     pieces = [raw[a:b] for a, b in zip(offsets, offsets[1:])]
     workers = max(1, min(os.cpu_count() or 1, 4))
@@ -391,7 +393,7 @@ def intelligibility(mp3: Path, manifest: Path) -> Intelligibility:
     hyps = [""] * len(pieces)
     for i, result in enumerate(results):
         hyps[i::workers] = result
-    reference = normalise_words(" ".join(s["display"] for s in segments))
+    reference = normalise_words(" ".join(s.display for s in segments))
     hypothesis = normalise_words(" ".join(hyps))
     wer = jiwer.wer(" ".join(reference), " ".join(hypothesis)) if hypothesis else 1.0
     return Intelligibility(wer, time.perf_counter() - start, len(raw) / BYTES_PER_SECOND,
@@ -430,7 +432,7 @@ class Bench:
     def __init__(self, repeat: int, scratch: Scratch):
         self.repeat, self.scratch = repeat, scratch
         self.rows: list[Row] = []
-        self.episodes: dict[str, tuple[Path, Path]] = {}  # engine -> (MP3, manifest), unedited seed
+        self.episodes: dict[str, tuple[Path, EpisodeFiles]] = {}  # engine -> (MP3, its files), unedited seed
 
     def step(self, text: str) -> None:
         print(f"[bench] {text} ...", file=sys.stderr, flush=True)
@@ -493,9 +495,9 @@ class Bench:
                 self.step(f"{engine}: cold build for the word error rate")
                 run_job(build.job(SEED))
                 self.episodes[engine] = build.episode(SEED)
-            mp3, manifest = self.episodes[engine]
+            mp3, files = self.episodes[engine]
             self.step(f"{engine}: pocketsphinx transcript of the whole MP3")
-            result = intelligibility(mp3, manifest)
+            result = intelligibility(mp3, files)
             target = WER_TARGET if engine == "piper" else None
             self.rows.append(Row(
                 f"{engine} word error rate", result.seconds, wer=result.wer,
@@ -530,7 +532,7 @@ class Bench:
 LONG_BOOK_HOURS = 10  # issue 6: MP3s over 10 hours work
 
 
-def long_book_row(essay: Path, mp3: Path, manifest: Path) -> Row:
+def long_book_row(essay: Path, mp3: Path, files: EpisodeFiles) -> Row:
     """Whether a book over 10 hours works, as players and tools read it: the decoded length,
     ID3 chapter frames (ffprobe and mutagen), chapters per heading and the WebVTT cues."""
     from mutagen.id3 import ID3
@@ -551,7 +553,7 @@ def long_book_row(essay: Path, mp3: Path, manifest: Path) -> Row:
     vtt = mp3.with_suffix(".vtt").read_text(encoding="utf-8")
     cue_ends = [sum(float(part) * 60 ** i for i, part in enumerate(reversed(end.split(":"))))
                 for end in re.findall(r" --> (\d+:\d\d:\d\d\.\d{3})", vtt)]
-    segments = len(json.loads(manifest.read_text(encoding="utf-8"))["segments"])
+    segments = len(read_record(files).segments)
     problems = [
         *([f"only {seconds / 3600:.2f} h"] if seconds <= LONG_BOOK_HOURS * 3600 else []),
         *([f"{len(probe)} chapters for {headings} headings"] if len(probe) != headings else []),

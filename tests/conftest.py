@@ -25,6 +25,8 @@ from types import SimpleNamespace
 
 import pytest
 
+from audiobook.events import Events
+
 ROOT = Path(__file__).resolve().parent.parent
 SEED = ROOT / "seeds" / "tipping-point.txt"
 FIELD_NOTES = ROOT / "tests" / "fixtures" / "field-notes.md"
@@ -345,20 +347,38 @@ def silences(path: Path, noise_db: int = -45, min_seconds: float = 0.15) -> list
 
 # --- episodes built once per session -----------------------------------------
 
-def _build(essay: Path, show: Path, flags: dict | None = None) -> SimpleNamespace:
-    from audiobook.pipeline import build_episode
+class Collected(Events):
+    """What a run said, kept for the test to look at."""
 
-    reports: list[tuple[int, int]] = []
+    def __init__(self) -> None:
+        self.progress_reports: list[tuple[int, int]] = []
+        self.notes: list[str] = []
+        self.warnings: list[str] = []
+
+    def note(self, message: str) -> None:
+        self.notes.append(message)
+
+    def warn(self, message: str) -> None:
+        self.warnings.append(message)
+
+    def progress(self, essay: Path, done: int, total: int) -> None:
+        self.progress_reports.append((done, total))
+
+
+def _build(essay: Path, show: Path, flags: dict | None = None) -> SimpleNamespace:
+    from audiobook.pipeline import build
+
+    events = Collected()
     started = time.monotonic()
-    episode = build_episode(essay, show, flags or {},
-                            progress=lambda done, total: reports.append((done, total)))
+    (episode,), _ = build([essay], show, flags or {}, events)
     return SimpleNamespace(
         essay=essay,
         show=show,
         mp3=episode.mp3,
-        sidecars=episode.sidecars,
+        files=episode.files,
         episode=episode,
-        progress=reports,
+        progress=events.progress_reports,
+        warnings=events.warnings,
         seconds=time.monotonic() - started,
     )
 

@@ -96,7 +96,7 @@ def test_plan_title_flag_overrides_front_matter(runner):
 def test_inspect_prints_title_and_chapters_of_a_built_episode(runner, seed_episode):
     result = runner.invoke(cli, ["inspect", str(seed_episode.mp3)])
     assert result.exit_code == 0, result.output
-    chapters = json.loads(seed_episode.sidecars.chapters.read_text(encoding="utf-8"))["chapters"]
+    chapters = json.loads(seed_episode.files.chapters.read_text(encoding="utf-8"))["chapters"]
     assert re.search(r"^Title:\s+We are at a tipping point$", result.stdout, re.MULTILINE)
     assert re.search(rf"^Chapters:\s+{len(chapters)}$", result.stdout, re.MULTILINE)
     listed = [line for line in result.stdout.splitlines() if re.match(r"^\s+\d+\s+\d\d:\d\d\s+\d\d:\d\d\s", line)]
@@ -166,7 +166,7 @@ def test_build_summary_line(tiny_show):
     line, published = result.stdout.splitlines()
     assert line.startswith(f"{mp3}: 0:")
     assert published == f"{show / 'index.html'}: site updated"  # no email yet, so no feed
-    manifest = json.loads((show / "episodes" / "tiny.json").read_text(encoding="utf-8"))
+    manifest = json.loads((show / "episodes" / "tiny.episode.json").read_text(encoding="utf-8"))
     chapters = len(manifest["chapters"])
     assert re.search(rf", {chapters} chapters, [\d.]+ KB, -1[56]\.\d LUFS, pyttsx3 voice gmw/en-us; ", line), line
     synthesized, cached = summary_counts(line)
@@ -191,8 +191,8 @@ def test_verbose_build_says_where_each_setting_came_from(tiny_show, tmp_path):
     result = run_cli("build", essay, "--show", tmp_path / "show", "--verbose", "--rate", "190", "-q",
                      cwd=tmp_path, env=env)
     assert result.returncode == 0, result.stderr
-    assert "rate = 190 (from command line)" in result.stderr
-    assert "author = 'Env Author' (from environment)" in result.stderr
+    assert "rate = 190 (from --rate)" in result.stderr
+    assert "author = 'Env Author' (from AUDIOBOOK_AUTHOR)" in result.stderr
     assert "bitrate = 96 (from built-in default)" in result.stderr
 
 
@@ -287,9 +287,9 @@ BAD_INPUTS = {
     "text file named .jpg": (lambda c: c.build(None, "--cover", c.file("cover.jpg", b"this is not a picture\n")),
                              "cover image"),
     "cover too small": (lambda c: c.build(None, "--cover", c.file("small.jpg", _jpeg(300))), "at least 1400 px"),
-    "rate too large": (lambda c: c.build(None, "--rate", "5000"), "rate must be between"),
-    "zero jobs": (lambda c: c.build(None, "--jobs", "0"), "jobs must be between"),
-    "bad rate in environment": (_bad_env_rate, "rate must be a whole number"),
+    "rate too large": (lambda c: c.build(None, "--rate", "5000"), "--rate: must be between"),
+    "zero jobs": (lambda c: c.build(None, "--jobs", "0"), "--jobs: must be between"),
+    "bad rate in environment": (_bad_env_rate, "AUDIOBOOK_RATE: must be a whole number"),
     "inspect a text file": (lambda c: ["inspect", c.essay], "not a readable MP3"),
     "inspect a missing file": (lambda c: ["inspect", c.scratch / "nothing.mp3"], "not found"),
 }

@@ -84,7 +84,7 @@ def test_an_unknown_executor_is_refused(tmp_path):
     result = run_cli("build", FIELD_NOTES, "--show", tmp_path / "show", cwd=tmp_path,
                      env=cli_env(AUDIOBOOK_EXECUTOR="spark"))
     assert result.returncode == 2
-    assert "executor must be one of local, dask, got 'spark' (from environment)" in result.stderr
+    assert "AUDIOBOOK_EXECUTOR: must be one of local, dask, got 'spark'" in result.stderr
 
 
 def test_without_the_cluster_extra_the_error_says_what_to_install(monkeypatch):
@@ -151,13 +151,14 @@ def test_a_cache_that_cannot_be_written_is_an_output_error_not_a_workers_fault(t
 
 
 def test_a_scheduler_alone_means_the_dask_executor(tmp_path):
-    from audiobook.settings import run_settings
+    from audiobook.settings import read_layers
 
-    settings = run_settings(tmp_path, {}, environ={"AUDIOBOOK_SCHEDULER": "tcp://10.0.0.5:8786"})
-    assert settings["executor"] == "dask"
-    assert settings.sources["executor"] == "scheduler from environment"
-    chosen = run_settings(tmp_path, {"executor": "local"}, environ={"AUDIOBOOK_SCHEDULER": "tcp://10.0.0.5:8786"})
-    assert chosen["executor"] == "local"
+    settings = read_layers(tmp_path, {}, environ={"AUDIOBOOK_SCHEDULER": "tcp://10.0.0.5:8786"}).resolve()
+    assert settings.executor == "dask"
+    assert settings.source("executor") == "scheduler from AUDIOBOOK_SCHEDULER"
+    chosen = read_layers(tmp_path, {"executor": "local"},
+                         environ={"AUDIOBOOK_SCHEDULER": "tcp://10.0.0.5:8786"}).resolve()
+    assert chosen.executor == "local"
 
 
 def test_a_workers_crash_becomes_one_engine_error(tmp_path):

@@ -5,9 +5,10 @@ import os
 from pathlib import Path
 
 import pytest
+from PIL import Image
 
-from audiobook.settings import resolve_settings
 from audiobook.errors import ConfigError
+from audiobook.settings import read_layers
 from audiobook.pipeline import plan_essay
 from audiobook.text.read import read_document
 
@@ -44,6 +45,8 @@ def layered(tmp_path):
     show = tmp_path / "show"
     show.mkdir()
     (show / "podcast.toml").write_text(PODCAST_TOML, encoding="utf-8")
+    (show / "art").mkdir()
+    Image.new("RGB", (1400, 1400), "white").save(show / "art" / "cover.png")
     essay = tmp_path / "essays" / "essay.md"
     essay.parent.mkdir()
     essay.write_text(ESSAY, encoding="utf-8")
@@ -51,19 +54,19 @@ def layered(tmp_path):
 
 
 def settings_of(show: Path, essay: Path, flags=FLAGS, environ=ENVIRONMENT):
-    return resolve_settings(show, essay, read_document(essay).metadata, flags, environ=environ)
+    return read_layers(show, flags, environ=environ).resolve(essay, read_document(essay).metadata)
 
 
-# key -> (value, the layer it must come from); "toml" and "front matter" are filled in below
+# key -> (value, where it must come from); "toml ..." and "front matter ..." are filled in below
 WINNERS = {
-    "rate": (170, "command line"),                    # every layer sets it: the flag wins
-    "title": ("Flag Title", "command line"),          # front matter < flag
-    "voice": ("env-voice", "environment"),            # podcast.toml < environment; the flag is None
-    "language": ("fr", "environment"),                # podcast.toml < front matter < environment
-    "author": ("Front Matter Author", "front matter"),  # podcast.toml < front matter; the flag is None
-    "bitrate": (128, "toml"),                         # default < podcast.toml
-    "album": ("The Show", "toml"),                    # [show] title is the album
-    "engine": ("pyttsx3", "toml"),
+    "rate": (170, "--rate"),                          # every layer sets it: the flag wins
+    "title": ("Flag Title", "--title"),               # front matter < flag
+    "voice": ("env-voice", "AUDIOBOOK_VOICE"),        # podcast.toml < environment; the flag is None
+    "language": ("fr", "AUDIOBOOK_LANGUAGE"),         # podcast.toml < front matter < environment
+    "author": ("Front Matter Author", "front matter (author)"),  # podcast.toml < front matter; the flag is None
+    "bitrate": (128, "toml [build] bitrate"),         # default < podcast.toml
+    "album": ("The Show", "toml [show] title"),       # [show] title is the album
+    "engine": ("pyttsx3", "toml [build] engine"),
     "jobs": (os.cpu_count() or 1, "built-in default"),
 }
 
@@ -73,9 +76,9 @@ def test_later_layers_win_and_say_where_a_value_came_from(layered, key):
     show, essay = layered
     settings = settings_of(show, essay)
     value, source = WINNERS[key]
-    source = {"toml": str(show / "podcast.toml"), "front matter": f"front matter of {essay.name}"}.get(source, source)
-    assert settings[key] == value
-    assert settings.sources[key] == source
+    source = source.replace("toml", str(show / "podcast.toml")).replace("front matter", f"front matter of {essay.name}")
+    assert getattr(settings, key) == value
+    assert settings.source(key) == source
     assert f"{key} = {value!r} (from {source})" in settings.describe()
 
 
@@ -83,9 +86,9 @@ def test_paths_are_resolved_where_they_are_written(layered):
     show, essay = layered
     plain = essay.with_name("plain.txt")
     plain.write_text("No front matter here, only text.\n", encoding="utf-8")
-    assert settings_of(show, plain, flags={}, environ={})["cover"] == show / "art" / "cover.png"
-    assert settings_of(show, essay, flags={}, environ={})["cover"] == essay.parent / "pictures" / "essay.jpg"
-    assert settings_of(show, essay, flags={}, environ={"AUDIOBOOK_COVER": "/tmp/x.png"})["cover"] == Path("/tmp/x.png")
+    assert settings_of(show, plain, flags={}, environ={}).cover == show / "art" / "cover.png"
+    assert settings_of(show, essay, flags={}, environ={}).cover == essay.parent / "pictures" / "essay.jpg"
+    assert settings_of(show, essay, flags={}, environ={"AUDIOBOOK_COVER": "/tmp/x.png"}).cover == Path("/tmp/x.png")
 
 
 def test_plan_essay_reads_the_real_environment(layered, monkeypatch):
@@ -93,9 +96,9 @@ def test_plan_essay_reads_the_real_environment(layered, monkeypatch):
     monkeypatch.setenv("AUDIOBOOK_AUTHOR", "Env Author")
     monkeypatch.setenv("AUDIOBOOK_RATE", "200")
     planned = plan_essay(essay, show, {"rate": None})
-    assert planned.settings["author"] == "Env Author"
-    assert planned.settings["rate"] == 200
-    assert planned.settings.sources["rate"] == "environment"
+    assert planned.settings.author == "Env Author"
+    assert planned.settings.rate == 200
+    assert planned.settings.source("rate") == "AUDIOBOOK_RATE"
     assert planned.script.metadata.author == "Env Author"  # what the intro says
 
 
@@ -103,8 +106,8 @@ def test_without_any_layer_the_defaults_hold(tmp_path):
     essay = tmp_path / "essay.txt"
     essay.write_text("Just text.\n", encoding="utf-8")
     settings = settings_of(tmp_path / "no-show", essay, flags={}, environ={})
-    assert (settings["rate"], settings["bitrate"], settings["engine"], settings["author"]) == (175, 96, "auto", "Anonymous")
-    assert set(settings.sources.values()) == {"built-in default"}
+    assert (settings.rate, settings.bitrate, settings.engine, settings.author) == (175, 96, "auto", "Anonymous")
+    assert {settings.source(key) for key in settings.values()} == {"built-in default"}
 
 
 # --- bad values --------------------------------------------------------------------------------
@@ -133,15 +136,16 @@ def test_bad_integer_values_are_config_errors_naming_their_source(tmp_path, case
     essay.write_text("Just text.\n", encoding="utf-8")
     with pytest.raises(ConfigError, match=message) as error:
         settings_of(show, essay, flags=flags, environ=environ)
-    source = "command line" if flags else "environment" if environ else str(show / "podcast.toml")
-    assert f"(from {source})" in str(error.value)
+    where = (f"--{next(iter(flags))}" if flags else next(iter(environ)) if environ
+             else f"{show / 'podcast.toml'} [build] {toml.split()[0]}")
+    assert str(error.value).startswith(f"{where}: ")
 
 
 @pytest.mark.parametrize("value", [80, 450])
 def test_the_ends_of_a_range_are_allowed(tmp_path, value):
     essay = tmp_path / "essay.txt"
     essay.write_text("Just text.\n", encoding="utf-8")
-    assert settings_of(tmp_path, essay, flags={"rate": value}, environ={})["rate"] == value
+    assert settings_of(tmp_path, essay, flags={"rate": value}, environ={}).rate == value
 
 
 def test_a_broken_podcast_toml_is_a_config_error(tmp_path):

@@ -27,7 +27,7 @@ from conftest import (
 pytestmark = pytest.mark.e2e
 
 EPISODES = ["seed_episode", "field_notes_episode", "piper_episode"]
-SIDECAR_SUFFIXES = [".mp3", ".chapters.json", ".vtt", ".srt", ".json", ".jpg"]
+SIDECAR_SUFFIXES = [".mp3", ".chapters.json", ".vtt", ".srt", ".episode.json", ".jpg", ".html"]
 CHAPTER_CONTIGUITY = 0.001  # seconds: CHAP times are whole milliseconds
 PAUSE_BEFORE, PAUSE_AFTER = 0.1, 0.35  # the window check_episode.py allows around a silence
 
@@ -93,8 +93,8 @@ def test_build_leaves_only_the_episode_and_its_sidecars(built):
 
 
 def test_manifest_describes_the_file_on_disk(built):
-    manifest = json.loads(built.sidecars.manifest.read_text(encoding="utf-8"))
-    assert manifest["audio"]["file"] == built.mp3.name
+    manifest = json.loads(built.files.record.read_text(encoding="utf-8"))
+    assert manifest["stem"] == built.mp3.stem and manifest["schema"] == 2
     assert manifest["audio"]["sha256"] == sha256(built.mp3)
     assert manifest["audio"]["bytes"] == built.mp3.stat().st_size == built.episode.size
     duration = float(ffprobe(built.mp3)["format"]["duration"])
@@ -171,7 +171,7 @@ def test_eyed3_reads_the_same_chapters(built):
 
 
 def test_chapters_json_agrees_with_the_chap_frames(built):
-    document = json.loads(built.sidecars.chapters.read_text(encoding="utf-8"))
+    document = json.loads(built.files.chapters.read_text(encoding="utf-8"))
     assert document["version"]
     chaps = sorted(ID3(built.mp3).getall("CHAP"), key=lambda chap: chap.start_time)
     assert len(document["chapters"]) == len(chaps)
@@ -184,7 +184,7 @@ def test_chapters_json_agrees_with_the_chap_frames(built):
 # --- tags and cover ----------------------------------------------------------------
 
 def test_seed_tags(seed_episode):
-    manifest = json.loads(seed_episode.sidecars.manifest.read_text(encoding="utf-8"))
+    manifest = json.loads(seed_episode.files.record.read_text(encoding="utf-8"))
     tags = ID3(seed_episode.mp3)
     assert tags.version[:2] == (2, 3)
     assert str(tags["TIT2"]) == manifest["title"] == "We are at a tipping point"
@@ -243,19 +243,19 @@ def test_loudness_after_encoding(built):
 # --- transcripts -----------------------------------------------------------------
 
 def test_transcript_cues_are_ordered_and_inside_the_audio(built):
-    cues = parse_vtt(built.sidecars.vtt.read_text(encoding="utf-8"))
+    cues = parse_vtt(built.files.vtt.read_text(encoding="utf-8"))
     duration = float(ffprobe(built.mp3)["format"]["duration"])
     assert cues
     for cue in cues:
         assert 0 <= cue.start < cue.end <= duration, cue
     for cue, following in zip(cues, cues[1:]):
         assert cue.end <= following.start, (cue, following)
-    srt = parse_srt(built.sidecars.srt.read_text(encoding="utf-8"))
+    srt = parse_srt(built.files.srt.read_text(encoding="utf-8"))
     assert [(c.start, c.end, c.text) for c in srt] == [(c.start, c.end, c.text) for c in cues]
 
 
 def test_transcript_holds_every_word_of_the_seed_in_order(seed_episode):
-    cues = parse_vtt(seed_episode.sidecars.vtt.read_text(encoding="utf-8"))
+    cues = parse_vtt(seed_episode.files.vtt.read_text(encoding="utf-8"))
     source = words(SEED.read_text(encoding="utf-8"))
     spoken = words(" ".join(cue.text for cue in cues))
     ok, matched = is_subsequence(source, spoken)
@@ -267,7 +267,7 @@ def test_transcript_holds_every_word_of_the_seed_in_order(seed_episode):
 def test_rebuild_of_an_unchanged_essay_is_identical_and_all_cached(seed_episode, tmp_path):
     show = tmp_path / "show"
     shutil.copytree(seed_episode.show, show)
-    segments = len(json.loads(seed_episode.sidecars.manifest.read_text(encoding="utf-8"))["segments"])
+    segments = len(json.loads(seed_episode.files.record.read_text(encoding="utf-8"))["segments"])
     # nothing changed: the episode is left as it is (the CLI adds the web pages)
     episode_files = {name: digest for name, digest in tree_digest(show).items()}
     result = run_cli("build", SEED, "--show", show, cwd=tmp_path)
@@ -314,7 +314,7 @@ def test_editing_one_paragraph_resynthesizes_only_that_paragraph(seed_episode, t
     assert summary_counts(result.stdout) == (len(changed), len(new_plan.script.segments) - len(changed))
     rebuilt = show / "episodes" / seed_episode.mp3.name
     assert sha256(rebuilt) != sha256(seed_episode.mp3)
-    cues = parse_vtt((show / "episodes" / seed_episode.sidecars.vtt.name).read_text(encoding="utf-8"))
+    cues = parse_vtt((show / "episodes" / seed_episode.files.vtt.name).read_text(encoding="utf-8"))
     assert any("panicking now" in cue.text for cue in cues)
 
 
@@ -326,7 +326,7 @@ def test_shared_episode_checker_passes(seed_episode):
         pytest.skip(f"{checker} is absent (the shared checks folder is not mounted here)")
     result = subprocess.run(
         [sys.executable, str(checker), str(seed_episode.mp3), "--text", str(SEED),
-         "--vtt", str(seed_episode.sidecars.vtt), "--chapters-json", str(seed_episode.sidecars.chapters),
+         "--vtt", str(seed_episode.files.vtt), "--chapters-json", str(seed_episode.files.chapters),
          "--min-chapters", "3"],
         capture_output=True, text=True, timeout=300,
     )

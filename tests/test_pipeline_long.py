@@ -57,7 +57,7 @@ def two_hour_book(tmp_path_factory):
     return SimpleNamespace(
         essay=essay, mp3=mp3, vtt=episodes / "book.vtt", srt=episodes / "book.srt",
         chapters_json=episodes / "book.chapters.json",
-        manifest=json.loads((episodes / "book.json").read_text(encoding="utf-8")),
+        manifest=json.loads((episodes / "book.episode.json").read_text(encoding="utf-8")),
         seconds=decoded_seconds(mp3),
     )
 

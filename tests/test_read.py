@@ -1,6 +1,7 @@
 """read_document against the real fixtures and a table of unusable files."""
 from __future__ import annotations
 
+import datetime
 from pathlib import Path
 
 import pytest
@@ -36,6 +37,8 @@ BAD_INPUTS = [
     ("front-matter-only", b"---\ntitle: Hello\n---\n\n", "no essay text"),
     ("markup-only", b"<!-- a comment -->\n", "no readable text"),
     ("chapters-not-list", b"---\nchapters: {a: 1}\n---\nBody.\n", "chapters"),
+    ("date-not-a-date", b"---\ndate: next Tuesday\n---\nBody.\n", "date"),
+    ("date-impossible", b"---\ndate: 2017-13-45\n---\nBody.\n", "date"),
 ]
 
 
@@ -89,7 +92,7 @@ def test_field_notes_metadata():
     metadata = read_document(FIELD_NOTES).metadata
     assert metadata.title == "Field Notes on Listening: Essays, Ears & the 3rd Medium"
     assert metadata.author == "Maren Okafor-Lindqvist"
-    assert metadata.date == "2026-03-14"
+    assert metadata.date == datetime.date(2026, 3, 14)
     assert metadata.language == "en"
     assert metadata.description.startswith("A short essay about reading aloud")
     assert metadata.chapter_titles == [
@@ -163,3 +166,25 @@ def test_odd_unicode_is_kept_as_written(tmp_path):
     text = "Emoji \U0001F600, RTL \u05e9\u05dc\u05d5\u05dd, NBSP a\u00a0b, ZWJ \U0001F469\u200d\U0001F467, e\u0301."
     document = read_document(write(tmp_path, "essay.md", text))
     assert document.paragraphs[0].text == text
+
+
+ZONE = datetime.timezone(datetime.timedelta(hours=2))
+# front matter date as static-site generators write it -> what the reader makes of it
+DATES = [
+    ("2017-10-19", datetime.date(2017, 10, 19)),  # YAML's own date
+    ("2017-10-19 21:33:00 +0200", datetime.datetime(2017, 10, 19, 21, 33, tzinfo=ZONE)),  # Jekyll
+    ("2017-10-19T21:33:00+02:00", datetime.datetime(2017, 10, 19, 21, 33, tzinfo=ZONE)),  # Hugo
+    ('"2017-10-19T21:33:00+02:00"', datetime.datetime(2017, 10, 19, 21, 33, tzinfo=ZONE)),  # quoted
+    ("2017-10-19T19:33:00Z", datetime.datetime(2017, 10, 19, 19, 33, tzinfo=datetime.timezone.utc)),
+    ("2017-10-19 21:33", datetime.datetime(2017, 10, 19, 21, 33, tzinfo=datetime.timezone.utc)),  # no zone: UTC
+    ("Thu, 19 Oct 2017 21:33:00 +0200", datetime.datetime(2017, 10, 19, 21, 33, tzinfo=ZONE)),  # RFC 2822
+]
+
+
+@pytest.mark.parametrize("written,expected", DATES, ids=[case[0] for case in DATES])
+def test_front_matter_dates_keep_their_time_and_zone(tmp_path, written, expected):
+    essay = write(tmp_path, "essay.md", f"---\ndate: {written}\n---\nBody text.\n")
+    date = read_document(essay).metadata.date
+    assert date == expected and type(date) is type(expected)
+    if isinstance(expected, datetime.datetime):
+        assert date.utcoffset() == expected.utcoffset()

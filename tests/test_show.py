@@ -1,5 +1,5 @@
 """Show settings: `init_show` writes a commented podcast.toml that tomllib reads back;
-`load_show` reads it (or defaults), and every bad setting is one ConfigError with nothing written."""
+`read_show_file` reads it (or defaults), and every bad setting is one ConfigError with nothing written."""
 from __future__ import annotations
 
 import tomllib
@@ -8,10 +8,16 @@ from pathlib import Path
 import pytest
 from PIL import Image
 
-from audiobook.settings import resolve_settings
 from audiobook.errors import ConfigError
 from audiobook.models import Metadata
-from audiobook.show.podcast_toml import APPLE_CATEGORIES, check_category, init_show, load_show
+from audiobook.settings import read_layers, read_show_file
+from audiobook.settings.checks import APPLE_CATEGORIES
+from audiobook.settings.checks import category as check_category
+from audiobook.show.init import init_show
+
+
+def load_show(directory: Path, base_url: str | None = None):
+    return read_show_file(directory).show.served_at(base_url)
 
 TRICKY = 'Tom & Jerry <live> "quoted" \U0001F399\ufe0f \u05e2\u05d1\u05e8\u05d9\u05ea \\ back\tslash'
 
@@ -175,12 +181,33 @@ def test_load_show_checks_configured_art(tmp_path):
 
 
 def test_config_reads_the_written_toml(tmp_path):
-    """The [show] table init writes is the one config.py layers under front matter and flags."""
+    """The [show] table init writes is the one the settings layer under front matter and flags."""
     init_show(tmp_path, **GOOD)
-    settings = resolve_settings(tmp_path, tmp_path / "essay.md", Metadata(author="Essay Author"),
-                                {"title": "Flag Title"}, environ={})
-    assert settings["album"] == GOOD["title"]
-    assert settings["language"] == "en-GB"
-    assert settings["author"] == "Essay Author"  # front matter beats podcast.toml
-    assert settings["title"] == "Flag Title"  # flags beat everything
-    assert settings.sources["album"].endswith("podcast.toml")
+    settings = read_layers(tmp_path, {"title": "Flag Title"}, environ={}).resolve(
+        tmp_path / "essay.md", Metadata(author="Essay Author"))
+    assert settings.album == GOOD["title"]
+    assert settings.language == "en-GB"
+    assert settings.author == "Essay Author"  # front matter beats podcast.toml
+    assert settings.title == "Flag Title"  # flags beat everything
+    assert settings.source("album").endswith("podcast.toml [show] title")
+
+
+WHOLE_FILE_MISTAKES = [
+    # (podcast.toml, words the one-line message must hold)
+    ('[show]\nemial = "a@example.com"\n', "[show]: unknown key 'emial'; did you mean 'email'?"),
+    ('[bild]\nrate = 150\n', "unknown table [bild]; did you mean 'build'?"),
+    ('show = "Essays"\n', "[show] must be a table"),
+    ("[build]\nrate = 5000\n", "[build] rate: must be between 80 and 450, got 5000"),
+    ('[build]\nexecutor = "cloud"\n', "[build] executor: must be one of local, dask, got 'cloud'"),
+    ("[voices]\nquote = 7\n", "[voices] quote: must be a quoted string, got 7"),
+]
+
+
+@pytest.mark.parametrize("text,message", WHOLE_FILE_MISTAKES)
+def test_the_whole_file_is_checked_when_it_is_read(tmp_path, text, message):
+    """A typo is an error, not a setting silently ignored; [build] values are held to the
+    same rules as flags and environment variables."""
+    (tmp_path / "podcast.toml").write_text(text, encoding="utf-8")
+    with pytest.raises(ConfigError) as caught:
+        read_show_file(tmp_path)
+    assert message in str(caught.value) and "\n" not in str(caught.value)

@@ -19,8 +19,11 @@ from urllib.parse import unquote, urlsplit
 import lxml.html
 import pytest
 
+from audiobook.settings import read_show_file
 from audiobook.show.episodes import PublishedEpisode, load_episodes
-from audiobook.show.site import page_name, write_site
+from audiobook.show.record import (SCHEMA, Audio, ChapterMark, EngineUsed, EpisodeFiles, EpisodeRecord, SegmentMark,
+                                   Source)
+from audiobook.show.site import write_site
 from conftest import FIELD_NOTES, ROOT, ffprobe, parse_vtt, requires_pipeline, run_cli, tree_digest
 
 CHROMIUM = Path("/usr/bin/chromium")
@@ -71,28 +74,37 @@ def assert_headings_in_order(doc, where: str) -> None:
         assert after <= before + 1, f"{where}: heading level jumps from h{before} to h{after}"
 
 
-# --- a show made from PublishedEpisode records (no audio engine needed) --------
+# --- a show made from hand-made records (no audio engine needed) --------
+
+def page_name(episode: PublishedEpisode) -> str:
+    return episode.files.url_path(episode.files.page)
+
+
+def write_pages(show: Path, title: str, episodes: list[PublishedEpisode], description: str = "") -> list[Path]:
+    settings = dataclasses.replace(read_show_file(show).show, title=title, description=description)
+    return write_site(settings, episodes)
+
 
 def fake_episode(show: Path, stem: str, title: str, day: int, language: str = "en",
                  chapter_titles=("One", "Two", "Three"), cue_text: str = "Sentence {n}.") -> PublishedEpisode:
-    episodes = show / "episodes"
-    episodes.mkdir(parents=True, exist_ok=True)
-    mp3 = episodes / f"{stem}.mp3"
-    mp3.write_bytes(b"\xff\xfb" + b"\0" * 998)
+    files = EpisodeFiles.of(show, stem)
+    files.folder.mkdir(parents=True, exist_ok=True)
+    files.mp3.write_bytes(b"\xff\xfb" + b"\0" * 998)
     chapters, segments, start = [], [], 0.0
     for index, chapter in enumerate(chapter_titles):
-        chapters.append({"start": start, "end": start + 10.0, "title": chapter})
+        chapters.append(ChapterMark(start, start + 10.0, chapter))
         for n in range(3):
-            segments.append({"start": start + n * 3 + 0.5, "end": start + n * 3 + 2.5, "chapter": index,
-                             "kind": "body", "role": "narrator",
-                             "display": cue_text.format(n=len(segments) + 1), "pause_after": 0.35})
+            segments.append(SegmentMark(start + n * 3 + 0.5, start + n * 3 + 2.5, cue_text.format(n=len(segments) + 1),
+                                        "", index, index, "body", "text", "narrator", 0.35))
         start += 10.0
-    return PublishedEpisode(
-        stem=stem, mp3=mp3, title=title, author="A. Writer & Sons", description=f"About {title}.",
+    record = EpisodeRecord(
+        stem=stem, title=title, author="A. Writer & Sons", album="Essays", description=f"About {title}.",
         date=f"2026-01-{day:02d}", language=language, link=None, guid=f"guid-{stem}",
-        published=datetime.datetime(2026, 1, day, tzinfo=datetime.timezone.utc), duration=start,
-        size=1000, sha256="0" * 64, chapters=chapters, segments=segments,
-    )
+        published=datetime.datetime(2026, 1, day, tzinfo=datetime.timezone.utc), build_key="",
+        source=Source(f"{stem}.md", "0" * 64), engine=EngineUsed("fake", "1", "v", "v", 175),
+        audio=Audio("0" * 64, 1000, start, 44100, int(start * 44100), 96, -16.0, "0" * 64),
+        chapters=tuple(chapters), segments=tuple(segments), schema=SCHEMA)
+    return PublishedEpisode(record, files)
 
 
 @pytest.fixture
@@ -109,7 +121,7 @@ def fake_show(tmp_path):
 
 def test_hostile_text_is_escaped_not_markup(fake_show):
     show, episodes = fake_show
-    write_site(show, SHOW_TITLE, episodes, SHOW_DESCRIPTION)
+    write_pages(show, SHOW_TITLE, episodes, SHOW_DESCRIPTION)
     page = show / page_name(episodes[0])
     doc = parse(page)
     assert text(doc.find(".//h1")) == HOSTILE
@@ -117,7 +129,7 @@ def test_hostile_text_is_escaped_not_markup(fake_show):
     assert doc.find(".//audio").get("aria-label") == f"Play episode: {HOSTILE}"
     assert [text(e) for e in doc.find_class("chapter-title")] == ["<b>bold</b> & co", '"Quoted"', "🎙️ Mic"]
     cues = doc.find_class("cue")
-    assert [text(c) for c in cues] == [s["display"] for s in episodes[0].segments]
+    assert [text(c) for c in cues] == [s.display for s in episodes[0].record.segments]
     # the only script is our own, and no element came out of a title
     assert [s.get("src").split("?")[0] for s in doc.iter("script")] == ["../static/site.js"]
     assert not doc.findall(".//b") and not doc.findall(".//live")
@@ -130,18 +142,18 @@ def test_hostile_text_is_escaped_not_markup(fake_show):
 
 def test_index_lists_episodes_in_given_order_with_working_links(fake_show):
     show, episodes = fake_show
-    written = write_site(show, SHOW_TITLE, episodes, SHOW_DESCRIPTION)
+    written = write_pages(show, SHOW_TITLE, episodes, SHOW_DESCRIPTION)
     index = show / "index.html"
     assert set(written) == {index, *(show / page_name(e) for e in episodes),
                             show / "static" / "site.css", show / "static" / "site.js"}
     doc = parse(index)
     cards = doc.cssselect("ol.episode-list > li")
-    assert [text(c.cssselect("h3 a")[0]) for c in cards] == [e.title for e in episodes]
-    assert [c.cssselect("h3 a")[0].get("href") for c in cards] == [f"episodes/{e.stem}.html" for e in episodes]
+    assert [text(c.cssselect("h3 a")[0]) for c in cards] == [e.record.title for e in episodes]
+    assert [c.cssselect("h3 a")[0].get("href") for c in cards] == [f"episodes/{e.files.stem}.html" for e in episodes]
     for card, episode in zip(cards, episodes):
-        assert card.cssselect("time")[0].get("datetime") == episode.date
+        assert card.cssselect("time")[0].get("datetime") == episode.record.date
         assert "0:30" in text(card.cssselect(".meta")[0])
-        assert text(card.cssselect(".description")[0]) == episode.description
+        assert text(card.cssselect(".description")[0]) == episode.record.description
     for page in [index, *(show / page_name(e) for e in episodes)]:
         for link, target in local_links(show, page):
             if target.name == "feed.xml":  # written by the feed, not the site
@@ -151,15 +163,15 @@ def test_index_lists_episodes_in_given_order_with_working_links(fake_show):
     for episode in episodes:
         doc = parse(show / page_name(episode))
         hrefs = {a.get("href") for a in doc.iter("a")}
-        assert {"../index.html", "../feed.xml", f"{episode.stem}.mp3"} <= hrefs
+        assert {"../index.html", "../feed.xml", f"{episode.files.stem}.mp3"} <= hrefs
         assert doc.cssselect('link[rel="alternate"][type="application/rss+xml"]')[0].get("href") == "../feed.xml"
         audio = doc.find(".//audio")
-        assert audio.get("src") == f"{episode.stem}.mp3" and audio.get("preload") == "metadata"
+        assert audio.get("src") == f"{episode.files.stem}.mp3" and audio.get("preload") == "metadata"
 
 
 def test_language_direction_and_heading_order(fake_show):
     show, episodes = fake_show
-    write_site(show, SHOW_TITLE, episodes, SHOW_DESCRIPTION)
+    write_pages(show, SHOW_TITLE, episodes, SHOW_DESCRIPTION)
     hebrew = parse(show / page_name(episodes[2]))
     assert hebrew.get("lang") == "he" and hebrew.get("dir") == "rtl"
     english = parse(show / page_name(episodes[0]))
@@ -173,16 +185,16 @@ def test_language_direction_and_heading_order(fake_show):
 
 def test_output_is_deterministic_and_unchanged_files_are_left_alone(fake_show, tmp_path):
     show, episodes = fake_show
-    write_site(show, SHOW_TITLE, episodes, SHOW_DESCRIPTION)
+    write_pages(show, SHOW_TITLE, episodes, SHOW_DESCRIPTION)
     first = tree_digest(show)
     mtimes = {p: p.stat().st_mtime_ns for p in show.rglob("*.html")}
-    write_site(show, SHOW_TITLE, episodes, SHOW_DESCRIPTION)
+    write_pages(show, SHOW_TITLE, episodes, SHOW_DESCRIPTION)
     assert tree_digest(show) == first
     assert {p: p.stat().st_mtime_ns for p in show.rglob("*.html")} == mtimes
     # no absolute path or clock in the output: the same show elsewhere renders the same bytes
     other = tmp_path / "elsewhere" / "show"
     shutil.copytree(show / "episodes", other / "episodes", ignore=shutil.ignore_patterns("*.html"))
-    write_site(other, SHOW_TITLE, [dataclasses.replace(e, mp3=other / "episodes" / e.mp3.name) for e in episodes],
+    write_pages(other, SHOW_TITLE, [dataclasses.replace(e, files=EpisodeFiles.of(other, e.files.stem)) for e in episodes],
                SHOW_DESCRIPTION)
     assert tree_digest(other) == first
     assert not list(show.rglob("*.part"))
@@ -193,7 +205,7 @@ def test_empty_show_gets_an_index():
 
     with tempfile.TemporaryDirectory() as tmp:
         show = Path(tmp)
-        write_site(show, "Nothing yet", [])
+        write_pages(show, "Nothing yet", [])
         doc = parse(show / "index.html")
         assert "No episodes yet" in text(doc)
         assert_headings_in_order(doc, "index.html")
@@ -227,9 +239,9 @@ def built_show(tmp_path_factory, seed_episode, field_notes_episode):
         for path in (built.show / "episodes").iterdir():
             if path.name.startswith(built.mp3.stem + "."):
                 shutil.copy2(path, show / "episodes" / path.name)
-    episodes = load_episodes(show)
+    episodes, _ = load_episodes(show)
     assert len(episodes) == 2
-    write_site(show, SHOW_TITLE, episodes, SHOW_DESCRIPTION)
+    write_pages(show, SHOW_TITLE, episodes, SHOW_DESCRIPTION)
     return show, episodes
 
 
@@ -238,24 +250,24 @@ def test_real_episode_pages_hold_every_chapter_and_cue(built_show):
     show, episodes = built_show
     index = parse(show / "index.html")
     assert [a.get("href") for a in index.cssselect(".episode-card h3 a")] == \
-        [f"episodes/{e.stem}.html" for e in episodes]
-    published = [e.published for e in episodes]
+        [f"episodes/{e.files.stem}.html" for e in episodes]
+    published = [e.record.published for e in episodes]
     assert published == sorted(published, reverse=True)
     for episode in episodes:
         doc = parse(show / page_name(episode))
-        assert doc.get("lang") == episode.language
+        assert doc.get("lang") == episode.record.language
         buttons = doc.cssselect("button.chapter")
-        assert [text(b.cssselect(".chapter-title")[0]) for b in buttons] == [c["title"] for c in episode.chapters]
-        assert [float(b.get("data-start")) for b in buttons] == pytest.approx([c["start"] for c in episode.chapters])
+        assert [text(b.cssselect(".chapter-title")[0]) for b in buttons] == [c.title for c in episode.record.chapters]
+        assert [float(b.get("data-start")) for b in buttons] == pytest.approx([c.start for c in episode.record.chapters])
         # cues against the VTT sidecar, read by an independent parser
-        vtt = parse_vtt(episode.sidecar(".vtt").read_text(encoding="utf-8"))
+        vtt = parse_vtt(episode.files.vtt.read_text(encoding="utf-8"))
         cues = doc.cssselect(".cue[data-start][data-end]")
-        assert len(cues) == len(vtt) == len(episode.segments)
+        assert len(cues) == len(vtt) == len(episode.record.segments)
         for element, cue in zip(cues, vtt):
             assert text(element) == cue.text
             assert float(element.get("data-start")) == pytest.approx(cue.start, abs=0.001)
             assert float(element.get("data-end")) == pytest.approx(cue.end, abs=0.001)
-        assert doc.cssselect("img.cover")[0].get("src") == f"{episode.stem}.jpg"
+        assert doc.cssselect("img.cover")[0].get("src") == f"{episode.files.stem}.jpg"
         for link, target in local_links(show, show / page_name(episode)):
             assert target.is_file() or target.name == "feed.xml", link
         assert_headings_in_order(doc, page_name(episode))
@@ -268,9 +280,9 @@ def test_hostile_title_from_the_command_line(tmp_path):
     shutil.copy(FIELD_NOTES, essay)
     result = run_cli("build", essay, "--show", show, "--title", HOSTILE, "-q")
     assert result.returncode == 0, result.stderr
-    episodes = load_episodes(show)
-    assert [e.title for e in episodes] == [HOSTILE]
-    write_site(show, HOSTILE, episodes)
+    episodes, _ = load_episodes(show)
+    assert [e.record.title for e in episodes] == [HOSTILE]
+    write_pages(show, HOSTILE, episodes)
     for page in (show / "index.html", show / "episodes" / "hostile.html"):
         doc = parse(page)
         assert text(doc.find(".//h1")) == HOSTILE
@@ -357,10 +369,10 @@ def test_browser_duration_matches_ffprobe(page, site_url, built_show):
     for episode in episodes:
         open_episode(page, site_url, episode)
         in_browser = page.evaluate("document.getElementById('player').duration")
-        probed = float(ffprobe(episode.mp3)["format"]["duration"])
-        print(f"{episode.stem}: browser {in_browser:.3f} s, ffprobe {probed:.3f} s, manifest {episode.duration:.3f} s")
+        probed = float(ffprobe(episode.files.mp3)["format"]["duration"])
+        print(f"{episode.files.stem}: browser {in_browser:.3f} s, ffprobe {probed:.3f} s, manifest {episode.record.audio.duration:.3f} s")
         assert in_browser == pytest.approx(probed, abs=0.5)
-        assert page.get_attribute("audio", "aria-label") == f"Play episode: {episode.title}"
+        assert page.get_attribute("audio", "aria-label") == f"Play episode: {episode.record.title}"
     assert not page.errors
     assert all(url.startswith(site_url) or url.startswith("data:") for url in page.requests), page.requests
 
@@ -373,12 +385,12 @@ def test_clicking_the_third_chapter_seeks_and_plays(page, site_url, built_show):
     open_episode(page, site_url, episode)
     page.locator("button.chapter").nth(2).click()
     page.wait_for_function("Math.abs(document.getElementById('player').currentTime - %f) < 0.25"
-                           % episode.chapters[2]["start"], timeout=5000)
+                           % episode.record.chapters[2].start, timeout=5000)
     state = page.evaluate("""() => { const a = document.getElementById('player');
                              const t = a.currentTime; a.pause(); return t; }""")
-    assert state == pytest.approx(episode.chapters[2]["start"], abs=0.25)
+    assert state == pytest.approx(episode.record.chapters[2].start, abs=0.25)
     assert page.locator("button.chapter").nth(2).get_attribute("aria-current") == "true"
-    assert page.locator("#now-chapter").text_content() == episode.chapters[2]["title"]
+    assert page.locator("#now-chapter").text_content() == episode.record.chapters[2].title
     assert not page.errors
 
 
@@ -388,10 +400,10 @@ def test_current_cue_is_highlighted_and_in_view(page, site_url, built_show):
     _, episodes = built_show
     episode = episodes[0]
     open_episode(page, site_url, episode)
-    picks = sorted({0, 1, len(episode.segments) // 2, len(episode.segments) - 2, len(episode.segments) - 1})
+    picks = sorted({0, 1, len(episode.record.segments) // 2, len(episode.record.segments) - 2, len(episode.record.segments) - 1})
     for number in picks:
-        segment = episode.segments[number]
-        seek_and_settle(page, (segment["start"] + segment["end"]) / 2)
+        segment = episode.record.segments[number]
+        seek_and_settle(page, (segment.start + segment.end) / 2)
         page.wait_for_timeout(400)  # smooth scrolling
         current = page.evaluate("""() => Array.from(document.querySelectorAll('.cue[aria-current="true"]'),
                                      el => el.id)""")
@@ -405,7 +417,7 @@ def test_current_cue_is_highlighted_and_in_view(page, site_url, built_show):
     cue.click()
     page.evaluate("document.getElementById('player').pause()")
     assert page.evaluate("document.getElementById('player').currentTime") == \
-        pytest.approx(episode.segments[3]["start"], abs=0.3)
+        pytest.approx(episode.record.segments[3].start, abs=0.3)
     assert not page.errors
 
 
@@ -431,7 +443,7 @@ def test_keyboard_reaches_and_activates_chapters(page, site_url, built_show):
     assert page.evaluate("document.activeElement.closest('li') === document.querySelectorAll('.chapter-list li')[2]")
     page.keyboard.press("Enter")
     page.wait_for_function("Math.abs(document.getElementById('player').currentTime - %f) < 0.25"
-                           % episode.chapters[2]["start"], timeout=5000)
+                           % episode.record.chapters[2].start, timeout=5000)
     page.evaluate("document.getElementById('player').pause()")
     assert not page.errors
 
@@ -448,7 +460,7 @@ def test_episode_page_works_from_file_url(browser, built_show):
         tab.wait_for_function("document.getElementById('player').readyState >= 1", timeout=15000)
         tab.locator("button.chapter").nth(1).click()
         tab.wait_for_function("Math.abs(document.getElementById('player').currentTime - %f) < 0.25"
-                              % episode.chapters[1]["start"], timeout=5000)
+                              % episode.record.chapters[1].start, timeout=5000)
         assert tab.evaluate("getComputedStyle(document.body).fontFamily").startswith("system-ui")
     finally:
         context.close()
@@ -477,8 +489,8 @@ def test_screenshots(browser, site_url, built_show, tmp_path, scheme):
         index_png = tmp_path / f"site-index-{scheme}.png"
         tab.screenshot(path=str(index_png), full_page=True)
         open_episode(tab, site_url, episode)
-        segment = episode.segments[12]
-        seek_and_settle(tab, (segment["start"] + segment["end"]) / 2)
+        segment = episode.record.segments[12]
+        seek_and_settle(tab, (segment.start + segment.end) / 2)
         tab.evaluate("window.scrollTo(0, 0)")
         episode_png = tmp_path / f"site-episode-{scheme}.png"
         tab.screenshot(path=str(episode_png), full_page=True)

@@ -410,7 +410,7 @@ def test_a_quote_voice_build_keeps_cues_in_order(tmp_path):
     result = run_cli("build", FIELD_NOTES, "--show", show, "--engine", "pyttsx3",
                      "--quote-voice", "en-gb", cwd=tmp_path)
     assert result.returncode == 0, result.stderr
-    manifest = json.loads((show / "episodes" / "field-notes.json").read_text(encoding="utf-8"))
+    manifest = json.loads((show / "episodes" / "field-notes.episode.json").read_text(encoding="utf-8"))
     assert manifest["engine"]["quote_voice"] == "gmw/en"  # the language en-gb names espeak-ng's gmw/en
     cues = parse_vtt((show / "episodes" / "field-notes.vtt").read_text(encoding="utf-8"))
     starts = [cue.start for cue in cues]

@@ -15,8 +15,8 @@ from pathlib import Path
 from PIL import Image, ImageDraw, ImageFont, ImageOps
 
 from audiobook.errors import ConfigError
+from audiobook.settings.checks import MAX_ART_SIDE, MIN_ART_SIDE
 
-MIN_SIDE, MAX_SIDE = 1400, 3000
 JPEG_QUALITY = 90
 LABEL = "AUDIO EDITION"
 ELLIPSIS = "\u2026"
@@ -27,8 +27,8 @@ def generate_cover(title: str, author: str, size: int = 1400) -> bytes:
 
     Same title and author give the same bytes: nothing random, no timestamps.
     """
-    if not MIN_SIDE <= size <= MAX_SIDE:
-        raise ConfigError(f"cover size {size} px is out of range: use {MIN_SIDE}-{MAX_SIDE}")
+    if not MIN_ART_SIDE <= size <= MAX_ART_SIDE:
+        raise ConfigError(f"cover size {size} px is out of range: use {MIN_ART_SIDE}-{MAX_ART_SIDE}")
     palette = _palette(title)
     image = _gradient(size, palette["top"], palette["bottom"])
     draw = ImageDraw.Draw(image)
@@ -75,13 +75,21 @@ def load_cover(path: Path) -> bytes:
         raise ConfigError(f"cover image {path} cannot be read ({exc}): save it again as a JPEG or PNG") from exc
 
     short_side = min(image.size)
-    if short_side < MIN_SIDE:
+    if short_side < MIN_ART_SIDE:
         raise ConfigError(f"cover image {path} is {image.width}x{image.height} px: podcast apps need at "
-                          f"least {MIN_SIDE} px on the short side, use a larger image")
+                          f"least {MIN_ART_SIDE} px on the short side, use a larger image")
     square = ImageOps.fit(_flatten(image), (short_side, short_side), method=Image.Resampling.LANCZOS)
-    if short_side > MAX_SIDE:
-        square = square.resize((MAX_SIDE, MAX_SIDE), Image.Resampling.LANCZOS)
+    if short_side > MAX_ART_SIDE:
+        square = square.resize((MAX_ART_SIDE, MAX_ART_SIDE), Image.Resampling.LANCZOS)
     return _jpeg_bytes(square)
+
+
+def podcast_jpeg(path: Path) -> bytes:
+    """Art that passed ``settings.checks.art`` as it goes into the show: a JPEG within Apple's size range, untouched when it already is one."""
+    with Image.open(path) as image:
+        if image.format == "JPEG" and image.mode == "RGB" and image.width <= MAX_ART_SIDE:
+            return Path(path).read_bytes()
+    return load_cover(path)
 
 
 def _flatten(image: Image.Image) -> Image.Image:

@@ -10,7 +10,7 @@ Afterwards ``plan_timeline`` lays out the same positions sample-exactly (the
 one source of truth for chapter marks, cues and durations) and
 ``program_loudness`` measures the whole program from the clips' profiles. If
 levelling missed the target by more than ``TOLERANCE`` (it lands within about
-0.15 LU on speech), the caller writes the program once more with the gains
+0.15 LU on speech), ``master`` writes the program once more with the gains
 from ``corrected_gains``.
 """
 from __future__ import annotations
@@ -43,6 +43,8 @@ SILENCE_CHUNK = SAMPLE_RATE  # zeros are written a second at a time
 TRIM_EVERY = 64  # clips written between handing freed heap back (a book's mix stays flat)
 
 GainOf = Callable[[int, Clip], float]
+# Runs an encoder and hands it the function that streams the program into it (encode.encode_mp3).
+Output = Callable[[Callable[[BinaryIO], None]], None]
 
 
 @dataclass
@@ -136,3 +138,32 @@ def write_program(script: Script, clips: Iterable[Clip], gain_of: GainOf, sink: 
             release_free_memory()
     write_silence(sink, _samples(TAIL))
     return written, gains
+
+
+def master(script: Script, clips: Iterable[Clip], output: Output,
+           progress: Callable[[int, int], None] | None = None,
+           speech_done: Callable[[], None] | None = None) -> Mix:
+    """Level the clips into one program and write it through ``output`` while
+    synthesis goes on; write it once more in the rare case levelling missed
+    the loudness target by more than the tolerance.
+
+    Progress counts the segments that reached the encoder, so it covers
+    synthesis and encoding; ``speech_done`` is called once every clip is in,
+    before the whole program is measured (local workers' memory goes first).
+    """
+    streamed, meter = {}, LoudnessMap()
+
+    def first_pass(sink: BinaryIO) -> None:
+        streamed["clips"], streamed["gains"] = write_program(script, clips, levelled_gain, sink, progress, meter)
+
+    output(first_pass)
+    if speech_done:
+        speech_done()
+    written, gains = streamed["clips"], streamed["gains"]
+    timeline = plan_timeline(script, written)
+    loudness = program_loudness(timeline, gains, meter)
+    if abs(loudness - TARGET_LUFS) > TOLERANCE:
+        gains = corrected_gains(written, gains, loudness)
+        output(lambda sink: write_program(script, written, lambda index, clip: gains[index], sink))
+        loudness = program_loudness(timeline, gains, meter)
+    return Mix(timeline, gains, loudness)

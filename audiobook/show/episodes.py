@@ -1,82 +1,42 @@
-"""The episodes of a show, as their manifests describe them: what publish reads.
+"""The episodes of a show, as their records describe them: what the feed and the site publish.
 
-A build writes ``episodes/<stem>.json`` beside each MP3; the feed, the site
-and the server work from these records, never from the audio.
+Every MP3 in the show's episodes/ folder is an episode; its record says the
+rest. An episode whose record is missing or damaged, or whose MP3 changed
+after it was built, is left out with one warning that says how to mend it,
+and the others are published as usual.
 """
 from __future__ import annotations
 
-import datetime
-import json
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from pathlib import Path
 
-from audiobook.errors import InputError
-
-EPISODES = "episodes"
+from audiobook.show.record import EPISODES, EpisodeFiles, EpisodeRecord, RecordError, read_record
 
 
-@dataclass
+@dataclass(frozen=True)
 class PublishedEpisode:
-    stem: str
-    mp3: Path
-    title: str
-    author: str
-    description: str
-    date: str  # YYYY-MM-DD, from front matter or the first build
-    language: str
-    link: str | None
-    guid: str  # set at the first build, never changed
-    published: datetime.datetime  # aware (UTC); from front matter date or the first build
-    duration: float  # seconds, from the timeline
-    size: int  # bytes of the MP3
-    sha256: str  # of the MP3: a changed audio gets a new enclosure URL
-    chapters: list[dict] = field(default_factory=list)  # {"start", "end", "title"} in seconds
-    segments: list[dict] = field(default_factory=list)  # {"start", "end", "display", ...}
-
-    def sidecar(self, suffix: str) -> Path:
-        """``.chapters.json``, ``.vtt``, ``.srt``, ``.jpg`` (episode art) ... beside the MP3."""
-        return self.mp3.with_name(self.stem + suffix)
+    record: EpisodeRecord
+    files: EpisodeFiles
 
 
-def page_name(episode: PublishedEpisode) -> str:
-    """The episode page's path relative to the show, written by the site; the
-    feed links it as the episode's link and its HTML transcript."""
-    return f"{EPISODES}/{episode.stem}.html"
-
-
-def _episode(manifest_path: Path) -> PublishedEpisode:
-    data = json.loads(manifest_path.read_text(encoding="utf-8"))
-    stem = manifest_path.name[: -len(".json")]
-    audio = data["audio"]
-    return PublishedEpisode(
-        stem=stem,
-        mp3=manifest_path.with_name(audio["file"]),
-        title=data["title"],
-        author=data["author"],
-        description=data.get("description") or "",
-        date=data.get("date") or "",
-        language=data.get("language") or "en",
-        link=data.get("link"),
-        guid=data["guid"],
-        published=datetime.datetime.fromisoformat(data["published"]),
-        duration=float(audio["duration"]),
-        size=int(audio["bytes"]),
-        sha256=audio["sha256"],
-        chapters=data.get("chapters", []),
-        segments=data.get("segments", []),
-    )
-
-
-def load_episodes(show: Path) -> list[PublishedEpisode]:
-    """Every built episode of the show, newest first (ties broken by stem)."""
-    found = []
-    for manifest in sorted((show / EPISODES).glob("*.json")):
-        if manifest.name.endswith(".chapters.json"):
-            continue
+def load_episodes(show: Path) -> tuple[list[PublishedEpisode], list[str]]:
+    """Every intact episode of the show, newest first (ties broken by stem), and a
+    warning for each one left out."""
+    found, warnings = [], []
+    folder = Path(show) / EPISODES
+    for mp3 in sorted(folder.glob("*.mp3")) if folder.is_dir() else []:
+        files = EpisodeFiles(folder, mp3.name[: -len(".mp3")])
         try:
-            episode = _episode(manifest)
-        except (OSError, ValueError, KeyError, TypeError) as exc:
-            raise InputError(f"{manifest}: not an episode manifest ({exc}); rebuild that episode") from exc
-        if episode.mp3.is_file():
-            found.append(episode)
-    return sorted(found, key=lambda e: (e.published, e.stem), reverse=True)
+            record = read_record(files)
+        except RecordError as exc:
+            warnings.append(f"{mp3.name} is left out of the feed and the site: its record {exc}; "
+                            f"rebuild the episode with 'audiobook build ESSAY'")
+            continue
+        size = mp3.stat().st_size
+        if size != record.audio.bytes:
+            warnings.append(f"{mp3.name} is left out of the feed and the site: it is {size} bytes, its record "
+                            f"says {record.audio.bytes}; it changed after it was built, rebuild it with --force")
+            continue
+        found.append(PublishedEpisode(record, files))
+    found.sort(key=lambda e: (e.record.published, e.files.stem), reverse=True)
+    return found, warnings

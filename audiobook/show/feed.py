@@ -4,7 +4,7 @@ Built as an element tree with lxml and serialized by it, never from string
 templates, so any title (``&``, ``<``, quotes, emoji, right-to-left script)
 comes out well-formed and reads back exactly.
 
-The feed is a pure function of the show settings and the episodes' manifests:
+The feed is a pure function of the show settings and the episodes' records:
 ``lastBuildDate`` is the newest episode's publication time, so an unchanged
 show rewrites a byte-identical feed and a rebuilt episode whose audio did not
 change leaves every item as it was.
@@ -30,15 +30,15 @@ from pathlib import Path
 import lxml.html
 from lxml import etree
 from lxml.html import builder as html
-from PIL import Image
 
 from audiobook import __version__
-from audiobook.audio.cover import MAX_SIDE, generate_cover, load_cover
+from audiobook.audio.cover import generate_cover, podcast_jpeg
 from audiobook.display import timestamp
-from audiobook.show.episodes import EPISODES, PublishedEpisode, page_name
-from audiobook.errors import InputError, OutputError
+from audiobook.errors import OutputError
 from audiobook.fsutil import atomic_path, write_bytes_atomic
-from audiobook.show.podcast_toml import COVER_FILE, ShowSettings, check_art, check_base_url, cover_jpeg
+from audiobook.settings import COVER_FILE, ShowSettings, checks
+from audiobook.show.episodes import PublishedEpisode
+from audiobook.show.record import EPISODES, VERSION_HEX, EpisodeRecord
 
 FEED_FILE = "feed.xml"
 ITUNES = "http://www.itunes.com/dtds/podcast-1.0.dtd"
@@ -51,7 +51,6 @@ NSMAP = {"itunes": ITUNES, "podcast": PODCAST, "atom": ATOM, "content": CONTENT,
 # https://github.com/Podcastindex-org/podcast-namespace/blob/main/docs/tags/guid.md
 PODCAST_GUID_NAMESPACE = uuid.UUID("ead4c236-bf58-58c6-a2c6-a6b28d128cb6")
 DESCRIPTION_BYTES = 4000  # Apple's limit for a show's (and an episode's) description
-VERSION_HEX = 12
 _VERSION_DIR = re.compile(rf"[0-9a-f]{{{VERSION_HEX}}}")
 # Characters XML 1.0 cannot carry at all (lxml refuses them): dropped, not escaped.
 _NOT_XML = re.compile("[^\t\n\r\u0020-\ud7ff\ue000-\ufffd\U00010000-\U0010ffff]")
@@ -61,11 +60,6 @@ def podcast_guid(feed_url: str) -> str:
     """podcast:guid: UUIDv5 of the feed URL without its scheme and trailing slashes."""
     bare = re.sub(r"^[A-Za-z][A-Za-z0-9+.-]*://", "", feed_url).rstrip("/")
     return str(uuid.uuid5(PODCAST_GUID_NAMESPACE, bare))
-
-
-def enclosure_path(episode: PublishedEpisode) -> str:
-    """Where the feed says the audio is, relative to the show: changes whenever the audio does."""
-    return f"{EPISODES}/{episode.sha256[:VERSION_HEX]}/{episode.mp3.name}"
 
 
 def _text(value: str | None) -> str:
@@ -96,53 +90,51 @@ def _sub(parent: etree._Element, tag: str, text: str | None = None, /, **attrib:
     return element
 
 
-def _show_notes(episode: PublishedEpisode) -> str:
+def _show_notes(record: EpisodeRecord) -> str:
     """content:encoded: the description and the chapter list, as HTML built by lxml."""
-    parts = [html.P(_text(episode.description))] if episode.description else []
-    if episode.chapters:
-        parts.append(html.OL(*[html.LI(f"{timestamp(round(c['start'] * 1000))[:8]} {_text(c['title'])}") for c in episode.chapters]))
+    parts = [html.P(_text(record.description))] if record.description else []
+    if record.chapters:
+        parts.append(html.OL(*[html.LI(f"{timestamp(round(c.start * 1000))[:8]} {_text(c.title)}")
+                               for c in record.chapters]))
     return "".join(lxml.html.tostring(part, encoding="unicode") for part in parts)
 
 
 def _item(channel: etree._Element, show: ShowSettings, episode: PublishedEpisode, number: int,
           base: str) -> None:
-    def url(relative: str) -> str:
-        return base + urllib.parse.quote(relative)
+    record, files = episode.record, episode.files
+
+    def url(path: Path) -> str:
+        return base + urllib.parse.quote(files.url_path(path))
 
     item = _sub(channel, "item")
-    _sub(item, "title", episode.title)
-    _sub(item, "link", episode.link or url(page_name(episode)))
-    _sub(item, "description", _clip_bytes(episode.description or episode.title))
-    _sub(item, "content:encoded", _show_notes(episode) or _text(episode.title))
-    _sub(item, "guid", episode.guid, isPermaLink="false")
-    _sub(item, "pubDate", _rfc2822(episode.published))
-    size = episode.mp3.stat().st_size
-    if size != episode.size:
-        raise InputError(f"{episode.mp3} is {size} bytes but its manifest says {episode.size}: "
-                         f"it changed after it was built; rebuild it with --force")
-    _sub(item, "enclosure", url=url(enclosure_path(episode)), length=str(size), type="audio/mpeg")
-    _sub(item, "itunes:title", episode.title)
-    _sub(item, "itunes:author", episode.author)
-    _sub(item, "itunes:duration", str(round(episode.duration)))
-    if episode.sidecar(".jpg").is_file():
-        _sub(item, "itunes:image", href=url(f"{EPISODES}/{episode.stem}.jpg"))
+    _sub(item, "title", record.title)
+    _sub(item, "link", record.link or url(files.page))
+    _sub(item, "description", _clip_bytes(record.description or record.title))
+    _sub(item, "content:encoded", _show_notes(record) or _text(record.title))
+    _sub(item, "guid", record.guid, isPermaLink="false")
+    _sub(item, "pubDate", _rfc2822(record.published))
+    _sub(item, "enclosure", url=url(files.enclosure(record.audio.sha256)), length=str(record.audio.bytes),
+         type="audio/mpeg")
+    _sub(item, "itunes:title", record.title)
+    _sub(item, "itunes:author", record.author)
+    _sub(item, "itunes:duration", str(round(record.audio.duration)))
+    if files.art.is_file():
+        _sub(item, "itunes:image", href=url(files.art))
     _sub(item, "itunes:explicit", "true" if show.explicit else "false")
     _sub(item, "itunes:episode", str(number))
     _sub(item, "itunes:episodeType", "full")
-    if episode.sidecar(".chapters.json").is_file():
-        _sub(item, "podcast:chapters", url=url(f"{EPISODES}/{episode.stem}.chapters.json"),
-             type="application/json+chapters")
+    if files.chapters.is_file():
+        _sub(item, "podcast:chapters", url=url(files.chapters), type="application/json+chapters")
     # rel="captions": a timed file (https://github.com/Podcastindex-org/podcast-namespace/blob/main/docs/tags/transcript.md
     # shows it on SRT as well as VTT); the HTML page is a plain transcript. VTT first: Apple ingests it.
-    for suffix, mime in ((".vtt", "text/vtt"), (".srt", "application/x-subrip")):
-        if episode.sidecar(suffix).is_file():
-            _sub(item, "podcast:transcript", url=url(f"{EPISODES}/{episode.stem}{suffix}"), type=mime,
-                 language=episode.language, rel="captions")
-    _sub(item, "podcast:transcript", url=url(page_name(episode)), type="text/html", language=episode.language)
-    if episode.chapters:  # Podlove Simple Chapters: what gPodder (podcastparser) and older apps read
+    for path, mime in ((files.vtt, "text/vtt"), (files.srt, "application/x-subrip")):
+        if path.is_file():
+            _sub(item, "podcast:transcript", url=url(path), type=mime, language=record.language, rel="captions")
+    _sub(item, "podcast:transcript", url=url(files.page), type="text/html", language=record.language)
+    if record.chapters:  # Podlove Simple Chapters: what gPodder (podcastparser) and older apps read
         chapters = _sub(item, "psc:chapters", version="1.2")
-        for chapter in episode.chapters:
-            _sub(chapters, "psc:chapter", start=timestamp(round(chapter["start"] * 1000)), title=chapter["title"])
+        for chapter in record.chapters:
+            _sub(chapters, "psc:chapter", start=timestamp(round(chapter.start * 1000)), title=chapter.title)
 
 
 def build_feed(show: ShowSettings, episodes: list[PublishedEpisode], base_url: str | None = None) -> bytes:
@@ -151,10 +143,10 @@ def build_feed(show: ShowSettings, episodes: list[PublishedEpisode], base_url: s
     ``base_url`` (where the show directory is published) overrides the show's.
     Refuses (ConfigError) without an owner email or a base URL.
     """
-    base = check_base_url(base_url) if base_url else show.require_base_url()
+    base = checks.base_url(base_url) if base_url else show.require_base_url()
     owner_email = show.require_email()
     feed_url = base + FEED_FILE
-    ordered = sorted(episodes, key=lambda e: (e.published, e.stem))  # oldest first: episode 1
+    ordered = sorted(episodes, key=lambda e: (e.record.published, e.files.stem))  # oldest first: episode 1
 
     rss = etree.Element("rss", version="2.0", nsmap=NSMAP)
     channel = _sub(rss, "channel")
@@ -164,7 +156,7 @@ def build_feed(show: ShowSettings, episodes: list[PublishedEpisode], base_url: s
     _sub(channel, "language", show.language)
     _sub(channel, "generator", f"audiobook {__version__}")
     if ordered:
-        newest = _rfc2822(ordered[-1].published)
+        newest = _rfc2822(ordered[-1].record.published)
         _sub(channel, "pubDate", newest)
         _sub(channel, "lastBuildDate", newest)
     _sub(channel, "atom:link", href=feed_url, rel="self", type="application/rss+xml")
@@ -190,40 +182,36 @@ def build_feed(show: ShowSettings, episodes: list[PublishedEpisode], base_url: s
     return etree.tostring(rss, xml_declaration=True, encoding="UTF-8", pretty_print=True)
 
 
-def _cover_to_write(show_dir: Path, show: ShowSettings) -> bytes | None:
+def _cover_to_write(show: ShowSettings) -> bytes | None:
     """New bytes for the show's cover.jpg, or None when the one there is right."""
-    target = show_dir / COVER_FILE
+    target = show.directory / COVER_FILE
     if show.cover:
-        wanted = cover_jpeg(check_art(show.cover, f"cover of {show_dir}"))
+        wanted = podcast_jpeg(checks.art(show.cover, f"cover of {show.directory}"))
     elif target.is_file():
-        check_art(target, f"show art {target}")
-        with Image.open(target) as image:
-            if image.format == "JPEG" and image.width <= MAX_SIDE:
-                return None
-        wanted = load_cover(target)
+        wanted = podcast_jpeg(checks.art(target, f"show art {target}"))
     else:
         wanted = generate_cover(show.title, show.author)
     return None if target.is_file() and target.read_bytes() == wanted else wanted
 
 
-def _link_version(episode: PublishedEpisode, show_dir: Path) -> Path:
+def _link_version(episode: PublishedEpisode) -> Path:
     """The versioned enclosure file: a hard link to the MP3 (a copy where the filesystem has none)."""
-    alias = show_dir / enclosure_path(episode)
-    if alias.is_file() and os.path.samefile(alias, episode.mp3):
+    alias = episode.files.enclosure(episode.record.audio.sha256)
+    if alias.is_file() and os.path.samefile(alias, episode.files.mp3):
         return alias
     alias.parent.mkdir(exist_ok=True)
     with atomic_path(alias) as partial:
         partial.unlink()
         try:
-            os.link(episode.mp3, partial)
+            os.link(episode.files.mp3, partial)
         except OSError:
-            shutil.copyfile(episode.mp3, partial)
+            shutil.copyfile(episode.files.mp3, partial)
     return alias
 
 
-def _prune_versions(show_dir: Path, keep: set[Path]) -> None:
+def _prune_versions(episodes_folder: Path, keep: set[Path]) -> None:
     """Remove enclosure versions no episode in the feed points at any more."""
-    for folder in (show_dir / EPISODES).iterdir():
+    for folder in episodes_folder.iterdir():
         if not (folder.is_dir() and _VERSION_DIR.fullmatch(folder.name)):
             continue
         for stale in folder.glob("*.mp3"):
@@ -233,20 +221,18 @@ def _prune_versions(show_dir: Path, keep: set[Path]) -> None:
             folder.rmdir()
 
 
-def write_feed(show_dir: Path, show: ShowSettings, episodes: list[PublishedEpisode],
-               base_url: str | None = None) -> Path:
-    """Write show_dir/feed.xml (and cover.jpg when needed); everything is checked before anything is written."""
-    show_dir = Path(show_dir)
+def write_feed(show: ShowSettings, episodes: list[PublishedEpisode], base_url: str | None = None) -> Path:
+    """Write the show's feed.xml (and cover.jpg when needed); everything is checked before anything is written."""
     data = build_feed(show, episodes, base_url)
-    cover = _cover_to_write(show_dir, show)
-    target = show_dir / FEED_FILE
+    cover = _cover_to_write(show)
+    target = show.directory / FEED_FILE
     try:
         if cover is not None:
-            write_bytes_atomic(show_dir / COVER_FILE, cover)
-        keep = {_link_version(episode, show_dir) for episode in episodes}
+            write_bytes_atomic(show.directory / COVER_FILE, cover)
+        keep = {_link_version(episode) for episode in episodes}
         write_bytes_atomic(target, data)
-        if (show_dir / EPISODES).is_dir():
-            _prune_versions(show_dir, keep)
+        if (show.directory / EPISODES).is_dir():
+            _prune_versions(show.directory / EPISODES, keep)
     except OSError as exc:
-        raise OutputError(f"cannot write the feed into {show_dir}: {exc.strerror or exc}") from exc
+        raise OutputError(f"cannot write the feed into {show.directory}: {exc.strerror or exc}") from exc
     return target

@@ -24,15 +24,16 @@ from pathlib import Path
 import jinja2
 
 from audiobook.display import clock, human_size
-from audiobook.show.episodes import EPISODES, PublishedEpisode, page_name
-from audiobook.show.feed import FEED_FILE
 from audiobook.fsutil import write_bytes_atomic
-from audiobook.text.plan import PAUSE_AFTER_HEADING, PAUSE_AFTER_PARAGRAPH
+from audiobook.models import HEADING, INTRO, OUTRO, QUOTE
+from audiobook.settings import COVER_FILE, ShowSettings
+from audiobook.show.episodes import PublishedEpisode
+from audiobook.show.feed import FEED_FILE
+from audiobook.show.record import EpisodeRecord
 
 INDEX = "index.html"
 STATIC = "static"  # folder in the show for the stylesheet and script
 STATIC_FILES = ("site.css", "site.js")
-SHOW_COVER = "cover.jpg"
 
 # Languages written right to left; the page gets dir="rtl" for these.
 RTL_LANGUAGES = {"ar", "arc", "ckb", "dv", "fa", "he", "iw", "ks", "ps", "sd", "ug", "ur", "yi"}
@@ -40,26 +41,25 @@ MONTHS = ("January", "February", "March", "April", "May", "June", "July",
           "August", "September", "October", "November", "December")
 
 
-def write_site(show_dir: Path, show_title: str, episodes: list[PublishedEpisode],
-               show_description: str = "") -> list[Path]:
+def write_site(show: ShowSettings, episodes: list[PublishedEpisode]) -> list[Path]:
     """Write ``index.html``, ``episodes/<stem>.html`` for each episode and the static files.
 
     ``episodes`` in the order to list them (``load_episodes`` gives newest
     first). The index page's ``lang`` is the most common episode language.
     Returns every file of the site, in writing order, whether it changed or not.
     """
-    show_dir = Path(show_dir)
+    show_dir = show.directory
     env = _environment()
     static = {name: _static_bytes(name) for name in STATIC_FILES}
     # A content hash in the query string: a changed stylesheet is fetched again
     # even where a server lets browsers cache it; file:// ignores the query.
     version = {name: hashlib.sha256(data).hexdigest()[:10] for name, data in static.items()}
-    show = {
-        "title": show_title,
-        "description": show_description,
+    show_view = {
+        "title": show.title,
+        "description": show.description,
         "feed": FEED_FILE,
         "language": _common_language(episodes),
-        "cover": _image(show_dir / SHOW_COVER, SHOW_COVER),
+        "cover": _image(show_dir / COVER_FILE, COVER_FILE),
     }
 
     written: list[Path] = []
@@ -69,11 +69,11 @@ def write_site(show_dir: Path, show_title: str, episodes: list[PublishedEpisode]
     pages = [_episode_view(episode) for episode in episodes]
     for page in pages:
         html = env.get_template("episode.html").render(
-            show=show, episode=page, root="../", asset=_assets("../", version))
+            show=show_view, episode=page, root="../", asset=_assets("../", version))
         written.append(_write(show_dir / page.path, html.encode("utf-8")))
 
     html = env.get_template("index.html").render(
-        show=show, episodes=pages, root="", asset=_assets("", version))
+        show=show_view, episodes=pages, root="", asset=_assets("", version))
     written.append(_write(show_dir / INDEX, html.encode("utf-8")))
     return written
 
@@ -82,12 +82,12 @@ def write_site(show_dir: Path, show_title: str, episodes: list[PublishedEpisode]
 
 @dataclass
 class Block:
-    """One piece of the transcript: a chapter heading, or a paragraph of cues."""
+    """One piece of the transcript: a heading, a paragraph or quote of cues, or the spoken intro/outro."""
 
     kind: str  # "heading", "paragraph", "quote", "framing"
     cues: list[dict] = field(default_factory=list)
     text: str = ""  # a heading that was not spoken (a chapter title made up from its first words)
-    chapter: int | None = None
+    paragraph: int = -1
 
 
 @dataclass
@@ -113,83 +113,63 @@ class EpisodeView:
 
 
 def _episode_view(episode: PublishedEpisode) -> EpisodeView:
-    day = _day(episode)
+    record, files = episode.record, episode.files
+    day = datetime.date.fromisoformat(record.date)
     chapters = [
-        {"index": i, "start": _seconds(c["start"]), "end": _seconds(c["end"]), "title": c["title"],
-         "clock": clock(c["start"])}
-        for i, c in enumerate(episode.chapters)
+        {"index": i, "start": _seconds(c.start), "end": _seconds(c.end), "title": c.title, "clock": clock(c.start)}
+        for i, c in enumerate(record.chapters)
     ]
-    blocks = transcript_blocks(episode)
-    downloads = [{"href": episode.mp3.name, "label": "MP3 audio", "size": human_size(episode.size), "primary": True}]
-    for suffix, label in ((".vtt", "WebVTT transcript"), (".srt", "SubRip transcript"),
-                          (".chapters.json", "Chapters (JSON)")):
-        if episode.sidecar(suffix).is_file():
-            downloads.append({"href": episode.stem + suffix, "label": label,
-                              "size": human_size(episode.sidecar(suffix).stat().st_size), "primary": False})
+    downloads = [{"href": files.mp3.name, "label": "MP3 audio", "size": human_size(record.audio.bytes),
+                  "primary": True}]
+    for path, label in ((files.vtt, "WebVTT transcript"), (files.srt, "SubRip transcript"),
+                        (files.chapters, "Chapters (JSON)")):
+        if path.is_file():
+            downloads.append({"href": path.name, "label": label, "size": human_size(path.stat().st_size),
+                              "primary": False})
     return EpisodeView(
-        path=page_name(episode),
-        title=episode.title,
-        author=episode.author,
-        description=episode.description,
-        date_iso=day.isoformat() if day else "",
-        date_text=f"{day.day} {MONTHS[day.month - 1]} {day.year}" if day else "",
-        duration=_seconds(episode.duration),
-        duration_text=clock(episode.duration),
-        duration_iso=_iso_duration(episode.duration),
-        size_text=human_size(episode.size),
-        language=episode.language or "en",
-        direction=_direction(episode.language),
-        link=episode.link,
-        mp3=episode.mp3.name,
-        cover=_image(episode.sidecar(".jpg"), episode.stem + ".jpg"),
+        path=files.url_path(files.page),
+        title=record.title,
+        author=record.author,
+        description=record.description,
+        date_iso=day.isoformat(),
+        date_text=f"{day.day} {MONTHS[day.month - 1]} {day.year}",
+        duration=_seconds(record.audio.duration),
+        duration_text=clock(record.audio.duration),
+        duration_iso=_iso_duration(record.audio.duration),
+        size_text=human_size(record.audio.bytes),
+        language=record.language or "en",
+        direction=_direction(record.language),
+        link=record.link,
+        mp3=files.mp3.name,
+        cover=_image(files.art, files.art.name),
         chapters=chapters,
-        blocks=blocks,
+        blocks=transcript_blocks(record),
         downloads=downloads,
     )
 
 
-def transcript_blocks(episode: PublishedEpisode) -> list[Block]:
-    """Group the cues into headings and paragraphs, so the transcript reads like the essay.
+def transcript_blocks(record: EpisodeRecord) -> list[Block]:
+    """The cues grouped as the essay was written: a block per paragraph, its kind from the paragraph's.
 
-    The manifest keeps no paragraph marks, but the plan's pauses say where
-    one ended: a paragraph (or longer) pause closes it, a heading pause marks
-    a spoken heading. A chapter whose title was made up (no heading in the
-    essay) still gets its title as an unspoken heading.
+    A chapter that opens without a spoken heading (its title was made up, or
+    comes from front matter) still shows its title, as a heading not heard.
     """
     blocks: list[Block] = []
-    current: Block | None = None
     chapter = None
-    for number, segment in enumerate(episode.segments):
-        cue = {
-            "id": f"cue-{number + 1}",
-            "start": _seconds(segment["start"]),
-            "end": _seconds(segment["end"]),
-            "text": segment.get("display") or "",
-        }
-        kind = segment.get("kind", "body")
-        pause = float(segment.get("pause_after") or 0)
-        if kind in ("intro", "outro"):
+    for number, segment in enumerate(record.segments):
+        cue = {"id": f"cue-{number + 1}", "start": _seconds(segment.start), "end": _seconds(segment.end),
+               "text": segment.display}
+        if segment.kind in (INTRO, OUTRO):
             blocks.append(Block("framing", [cue]))
-            current = None
             continue
-        if segment.get("chapter") != chapter:
-            chapter = segment.get("chapter")
-            current = None
-            title = _chapter_title(episode, chapter)
-            spoken_heading = abs(pause - PAUSE_AFTER_HEADING) < 1e-6 or (
-                title is not None and cue["text"].strip() == title.strip())
-            if spoken_heading:
-                blocks.append(Block("heading", [cue], chapter=chapter))
-                continue
-            if title is not None:
-                blocks.append(Block("heading", [], text=title, chapter=chapter))
-        kind = "quote" if segment.get("role") == "quote" else "paragraph"
-        if current is None or current.kind != kind:
-            current = Block(kind)
-            blocks.append(current)
-        current.cues.append(cue)
-        if pause >= PAUSE_AFTER_PARAGRAPH - 1e-6:
-            current = None
+        if segment.chapter != chapter:
+            chapter = segment.chapter
+            if segment.block != HEADING and 0 <= chapter < len(record.chapters):
+                blocks.append(Block("heading", text=record.chapters[chapter].title))
+        if not blocks or blocks[-1].paragraph != segment.paragraph:
+            kind = {HEADING: "heading", QUOTE: "quote"}.get(segment.block, "paragraph")
+            blocks.append(Block(kind, paragraph=segment.paragraph))
+        blocks[-1].cues.append(cue)
     return blocks
 
 
@@ -240,14 +220,8 @@ def _image(path: Path, href: str) -> dict | None:
     return {"src": href, "width": width, "height": height}
 
 
-def _chapter_title(episode: PublishedEpisode, chapter) -> str | None:
-    if isinstance(chapter, int) and 0 <= chapter < len(episode.chapters):
-        return episode.chapters[chapter].get("title")
-    return None
-
-
 def _common_language(episodes: list[PublishedEpisode]) -> str:
-    languages = Counter(e.language or "en" for e in episodes)
+    languages = Counter(e.record.language or "en" for e in episodes)
     # most_common keeps first-seen order among ties: deterministic for a given episode list
     return languages.most_common(1)[0][0] if languages else "en"
 
@@ -255,13 +229,6 @@ def _common_language(episodes: list[PublishedEpisode]) -> str:
 def _direction(language: str | None) -> str:
     base = (language or "en").replace("_", "-").split("-")[0].lower()
     return "rtl" if base in RTL_LANGUAGES else "ltr"
-
-
-def _day(episode: PublishedEpisode) -> datetime.date | None:
-    try:
-        return datetime.date.fromisoformat(episode.date[:10])
-    except (TypeError, ValueError):
-        return episode.published.date() if episode.published else None
 
 
 def _seconds(value) -> str:

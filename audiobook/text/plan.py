@@ -14,13 +14,8 @@ Policies a listener would notice:
 """
 from __future__ import annotations
 
-import re
 from dataclasses import dataclass, replace
 from functools import lru_cache
-from typing import Callable
-
-import pysbd
-from pysbd.languages import LANGUAGE_CODES
 
 from audiobook.errors import InputError
 from audiobook.models import (
@@ -41,6 +36,7 @@ from audiobook.models import (
 )
 from audiobook.text.lexicon import Lexicon
 from audiobook.text.normalize import speech_text
+from audiobook.text.sentences import TRAILING_PUNCTUATION, shorten, split_for_speech, split_sentences
 
 # Seconds of silence after a segment: piece of a sentence < sentence < paragraph < chapter.
 PAUSE_AFTER_PHRASE = 0.15
@@ -54,23 +50,10 @@ PAUSE_AFTER_INTRO = 1.0
 WORDS_PER_CHAPTER = 325
 MIN_CHAPTERS, MAX_CHAPTERS = 3, 8
 
-# pysbd's regexes slow down on huge inputs; longer paragraphs go in slices.
-PYSBD_SLICE_CHARS = 5000
-
 TITLE_MAX_WORDS, TITLE_MAX_CHARS = 8, 60
 CHAPTER_TITLE_WORDS = 6
 
 CODE_SPEECH = "A code example follows in the written essay; it is skipped here."
-
-# Where an over-long sentence may be cut, strongest first; a cut goes after the match.
-SPLIT_POINTS = [
-    re.compile(r"[.!?][\"'\u201d\u2019)\]]*\s+"),  # sentences pysbd kept together, e.g. inside quotes
-    re.compile(r"[;:]\s+"),
-    re.compile(r",\s+|\s*[\u2014\u2013]\s*|\s+--?\s+"),
-    re.compile(r"\s+"),
-]
-
-TRAILING_PUNCTUATION = ".,;:!?\u2026\u2014\u2013-\"'\u201c\u201d\u2018\u2019([{"
 
 
 @dataclass
@@ -79,6 +62,7 @@ class _Unit:
 
     chapter: int
     paragraph: int
+    block: str  # the paragraph's kind
     display: str
     speech: str
     role: str
@@ -101,18 +85,6 @@ def resolve_title(document: Document) -> str:
     return document.source.stem
 
 
-def shorten(text: str, max_words: int, max_chars: int = 10_000, ellipsis: str = "\u2026") -> str:
-    """The first words of `text`, cut at a word boundary, without trailing punctuation."""
-    words = text.split()
-    kept = words[:max_words]
-    while len(kept) > 1 and len(" ".join(kept)) > max_chars:
-        kept.pop()
-    short = " ".join(kept).rstrip(TRAILING_PUNCTUATION)
-    if len(short) > max_chars:  # one enormous word
-        short = short[:max_chars]
-    return short + ellipsis if len(kept) < len(words) else short
-
-
 def resolve_description(document: Document, max_chars: int = 300) -> str:
     """A teaser for tags and feeds: the essay's opening sentences, up to ``max_chars``."""
     prose = [p.text for p in document.paragraphs if p.kind == TEXT][:3] or [p.text for p in document.paragraphs[:1]]
@@ -122,107 +94,6 @@ def resolve_description(document: Document, max_chars: int = 300) -> str:
             break
         teaser = f"{teaser} {sentence}".strip()
     return teaser if len(teaser) <= max_chars else shorten(teaser, max_words=60, max_chars=max_chars)
-
-
-# --- sentences --------------------------------------------------------------
-
-@lru_cache(maxsize=None)
-def _segmenter(language: str) -> pysbd.Segmenter:
-    return pysbd.Segmenter(language=language, clean=False)
-
-
-def _pysbd_language(language: str | None) -> str:
-    primary = (language or "en").split("-")[0].split("_")[0].lower()
-    return primary if primary in LANGUAGE_CODES else "en"
-
-
-def _slices(text: str, size: int) -> list[str]:
-    """`text` in slices of about `size` chars, cut after whitespace, joining back exactly."""
-    slices = []
-    while len(text) > size:
-        cut = max(text.rfind(". ", 0, size) + 2, text.rfind(" ", 0, size) + 1)
-        cut = cut if cut > size // 2 else size
-        slices.append(text[:cut])
-        text = text[cut:]
-    return slices + [text]
-
-
-def split_sentences(text: str, language: str | None = None) -> list[str]:
-    """Sentences of a paragraph as written (stripped), never dropping a character."""
-    segmenter = _segmenter(_pysbd_language(language))
-    sentences = [s.strip() for part in _slices(text, PYSBD_SLICE_CHARS) for s in segmenter.segment(part)]
-    sentences = [s for s in sentences if s]
-    if _without_spaces("".join(sentences)) != _without_spaces(text):
-        return [text.strip()]  # pysbd altered the text; a whole paragraph is better than a lost word
-    return sentences
-
-
-def _without_spaces(text: str) -> str:
-    return re.sub(r"\s+", "", text)
-
-
-# --- long sentences ---------------------------------------------------------
-
-def split_for_speech(display: str, max_chars: int, language: str = "en",
-                     say: Callable[[str], str] | None = None) -> list[str]:
-    """Cut `display` into pieces whose display and speech fit in max_chars.
-
-    Pieces join back to exactly `display`. Cuts go after sentence ends, then
-    ; and :, then commas and dashes, then spaces, and only as a last resort
-    mid-word. ``say`` gives a piece's speech text (by default speech_text in
-    ``language``); a caller that needs the speech of the pieces too passes a
-    memoised one, so no piece is normalised twice.
-    """
-    say = say or (lambda piece: speech_text(piece, language))
-
-    def fits(piece: str) -> bool:
-        return len(piece) <= max_chars and len(say(piece)) <= max_chars
-
-    def pieces(text: str, level: int) -> list[str]:
-        if fits(text):
-            return [text]
-        if level == len(SPLIT_POINTS):
-            return hard_cut(text)
-        parts = _cut_after(text, SPLIT_POINTS[level])
-        return pieces(text, level + 1) if len(parts) == 1 else pack(parts, level)
-
-    def pack(parts: list[str], level: int) -> list[str]:
-        """Join neighbouring parts up to max_chars of display, checking speech once per group."""
-        joined = "".join(parts)
-        if fits(joined):
-            return [joined]
-        if len(parts) == 1:
-            return pieces(joined, level + 1)
-        groups = _group_by_length(parts, max_chars)
-        if len(groups) == 1:  # short to read, long to say (numbers): halve
-            groups = [parts[: len(parts) // 2], parts[len(parts) // 2:]]
-        return [piece for group in groups for piece in pack(group, level)]
-
-    def hard_cut(text: str) -> list[str]:
-        """Every max_chars characters; halves again where digits say more than they show."""
-        if fits(text) or len(text) == 1:
-            return [text]
-        step = max_chars if len(text) > max_chars else (len(text) + 1) // 2
-        return [piece for start in range(0, len(text), step) for piece in hard_cut(text[start:start + step])]
-
-    return pieces(display, 0)
-
-
-def _group_by_length(parts: list[str], max_chars: int) -> list[list[str]]:
-    groups: list[list[str]] = [[]]
-    length = 0
-    for part in parts:
-        if groups[-1] and length + len(part) > max_chars:
-            groups.append([])
-            length = 0
-        groups[-1].append(part)
-        length += len(part)
-    return groups
-
-
-def _cut_after(text: str, pattern: re.Pattern[str]) -> list[str]:
-    cuts = [match.end() for match in pattern.finditer(text) if 0 < match.end() < len(text)]
-    return [text[start:end] for start, end in zip([0] + cuts, cuts + [len(text)])]
 
 
 # --- chapters ---------------------------------------------------------------
@@ -286,7 +157,8 @@ def _paragraph_units(paragraph: Paragraph, index: int, chapter: int, metadata: M
         return []
     if paragraph.kind == CODE:
         paragraph.sentences = []
-        return [_Unit(chapter, index, _code_placeholder(paragraph), CODE_SPEECH, NARRATOR, PAUSE_AFTER_PARAGRAPH)]
+        return [_Unit(chapter, index, CODE, _code_placeholder(paragraph), CODE_SPEECH, NARRATOR,
+                      PAUSE_AFTER_PARAGRAPH)]
     if paragraph.kind == HEADING:
         paragraph.sentences = [paragraph.text]
     else:
@@ -296,7 +168,7 @@ def _paragraph_units(paragraph: Paragraph, index: int, chapter: int, metadata: M
     for sentence in paragraph.sentences:
         pieces = [p.strip() for p in split_for_speech(sentence, max_chars, language, say)]
         for piece in pieces:
-            units.append(_Unit(chapter, index, piece, say(piece), role, PAUSE_AFTER_PHRASE))
+            units.append(_Unit(chapter, index, paragraph.kind, piece, say(piece), role, PAUSE_AFTER_PHRASE))
         units[-1].pause_after = PAUSE_AFTER_SENTENCE
     units[-1].pause_after = PAUSE_AFTER_HEADING if paragraph.kind == HEADING else PAUSE_AFTER_PARAGRAPH
     return units
@@ -354,7 +226,7 @@ def plan_script(document: Document, metadata: Metadata, *, max_chars: int = 400,
     outro = _framing(OUTRO, len(titles) - 1, _outro_text(title, metadata.author), 0.0, metadata)
     segments = [intro] + [
         Segment(index=0, chapter=u.chapter, kind=BODY, display=u.display, speech=u.speech,
-                role=u.role, pause_after=u.pause_after, paragraph=u.paragraph)
+                role=u.role, pause_after=u.pause_after, paragraph=u.paragraph, block=u.block)
         for u in units
     ] + [outro]
     for position, segment in enumerate(segments):

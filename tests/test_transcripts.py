@@ -7,7 +7,7 @@ import re
 import pytest
 
 from audiobook.models import Span, Timeline
-from audiobook.show.publish import Sidecars, chapters_json, sidecar_texts, subrip, webvtt
+from audiobook.show.transcripts import chapters_json, subrip, webvtt
 from conftest import parse_srt, parse_vtt
 
 RATE = 44100
@@ -119,14 +119,3 @@ def test_times_round_to_the_nearest_millisecond():
     line = Timeline(RATE, 100_000, [Span(22, 23, text="tick")], [Span(0, 100_000, title="all")])
     assert "00:00:00.000 --> 00:00:00.001" in webvtt(line)
     assert json.loads(chapters_json(line))["chapters"][0]["endTime"] == round(100_000 / RATE, 3)
-
-
-def test_sidecars_share_the_mp3_stem(tmp_path):
-    cars = Sidecars.beside(tmp_path / "episodes" / "field-notes.v2.mp3")
-    assert cars.chapters.name == "field-notes.v2.chapters.json"
-    assert cars.vtt.name == "field-notes.v2.vtt"
-    assert cars.srt.name == "field-notes.v2.srt"
-    assert cars.manifest.name == "field-notes.v2.json"
-    texts = sidecar_texts(SHORT, {"title": "T & “U”"})
-    assert set(texts) == {"chapters", "vtt", "srt", "manifest"}
-    assert json.loads(texts["manifest"]) == {"title": "T & “U”"}

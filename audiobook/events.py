@@ -1,0 +1,38 @@
+"""How a run tells its caller what happens, as it happens.
+
+The library never prints; it calls these methods. The CLI subclasses
+``Events`` to print (progress bars, summaries, warnings on stderr); a library
+caller or a test may collect instead. This module imports nothing heavy, so
+the CLI can use it without loading the pipeline for ``--help``.
+"""
+from __future__ import annotations
+
+from pathlib import Path
+from typing import TYPE_CHECKING
+
+if TYPE_CHECKING:
+    from audiobook.pipeline import Episode
+    from audiobook.settings import Settings
+
+
+class Events:
+    """What a run has to say, as it happens; this base class keeps quiet.
+
+    The CLI subclasses it to print (progress bars, summaries, warnings);
+    library callers and tests may collect instead.
+    """
+
+    def note(self, message: str) -> None:
+        """Something worth knowing: which engine was chosen, and why."""
+
+    def warn(self, message: str) -> None:
+        """Something went wrong and was dealt with (a damaged cached clip made again)."""
+
+    def settings(self, essay: Path, settings: Settings) -> None:
+        """The settings an essay is built with, before any work (for --verbose)."""
+
+    def progress(self, essay: Path, done: int, total: int) -> None:
+        """Segments of ``essay`` that reached the encoder."""
+
+    def built(self, episode: Episode) -> None:
+        """One essay is done (or was already up to date)."""

@@ -1,0 +1,210 @@
+"""Checks of single setting values, the same wherever a value comes from.
+
+Each check takes the value and ``where`` it was written (``--rate``,
+``AUDIOBOOK_RATE``, ``show/podcast.toml [build] rate``) and returns the value
+in its canonical form, or raises a ConfigError of one line that starts with
+that place: the user sees exactly what to fix, and every command that reads
+the same value refuses it with the same words.
+"""
+from __future__ import annotations
+
+import difflib
+import re
+import urllib.parse
+from pathlib import Path
+from typing import Callable
+
+from PIL import Image
+
+from audiobook.errors import ConfigError
+
+MIN_ART_SIDE, MAX_ART_SIDE = 1400, 3000  # Apple's range for show and episode art, in pixels
+
+CATEGORY_SEPARATOR = ">"
+# Apple Podcasts categories and subcategories, as Apple spells them.
+# https://podcasters.apple.com/support/1691-apple-podcasts-categories (the 2019 list, current in 2025)
+APPLE_CATEGORIES: dict[str, tuple[str, ...]] = {
+    "Arts": ("Books", "Design", "Fashion & Beauty", "Food", "Performing Arts", "Visual Arts"),
+    "Business": ("Careers", "Entrepreneurship", "Investing", "Management", "Marketing", "Non-Profit"),
+    "Comedy": ("Comedy Interviews", "Improv", "Stand-Up"),
+    "Education": ("Courses", "How To", "Language Learning", "Self-Improvement"),
+    "Fiction": ("Comedy Fiction", "Drama", "Science Fiction"),
+    "Government": (),
+    "History": (),
+    "Health & Fitness": ("Alternative Health", "Fitness", "Medicine", "Mental Health", "Nutrition",
+                         "Sexuality"),
+    "Kids & Family": ("Education for Kids", "Parenting", "Pets & Animals", "Stories for Kids"),
+    "Leisure": ("Animation & Manga", "Automotive", "Aviation", "Crafts", "Games", "Hobbies",
+                "Home & Garden", "Video Games"),
+    "Music": ("Music Commentary", "Music History", "Music Interviews"),
+    "News": ("Business News", "Daily News", "Entertainment News", "News Commentary", "Politics",
+             "Sports News", "Tech News"),
+    "Religion & Spirituality": ("Buddhism", "Christianity", "Hinduism", "Islam", "Judaism", "Religion",
+                                "Spirituality"),
+    "Science": ("Astronomy", "Chemistry", "Earth Sciences", "Life Sciences", "Mathematics",
+                "Natural Sciences", "Nature", "Physics", "Social Sciences"),
+    "Society & Culture": ("Documentary", "Personal Journals", "Philosophy", "Places & Travel",
+                          "Relationships"),
+    "Sports": ("Baseball", "Basketball", "Cricket", "Fantasy Sports", "Football", "Golf", "Hockey",
+               "Rugby", "Running", "Soccer", "Swimming", "Tennis", "Volleyball", "Wilderness",
+               "Wrestling"),
+    "Technology": (),
+    "True Crime": (),
+    "TV & Film": ("After Shows", "Film History", "Film Interviews", "Film Reviews", "TV Reviews"),
+}
+
+_EMAIL = re.compile(r"[^@\s<>\"(),;:]+@[^@\s<>\"(),;:]+\.[^@\s<>\"(),;:.]+")
+_LANGUAGE = re.compile(r"[A-Za-z]{2,3}(?:-[A-Za-z0-9]{1,8})*")
+
+
+def text(value: object, where: str) -> str | None:
+    """A string setting: stripped, None when blank; anything but a string is refused."""
+    if value is None:
+        return None
+    if not isinstance(value, str):
+        raise ConfigError(f"{where}: must be a quoted string, got {value!r}")
+    return value.strip() or None
+
+
+def flag(value: object, where: str) -> bool:
+    if not isinstance(value, bool):
+        raise ConfigError(f"{where}: must be true or false, got {value!r}")
+    return value
+
+
+def whole_number(value: object, where: str, low: int, high: int) -> int:
+    """An integer in [low, high]; strings of digits count (environment variables are strings)."""
+    try:
+        if isinstance(value, bool) or (isinstance(value, float) and not value.is_integer()):
+            raise ValueError(value)
+        number = int(value)  # type: ignore[call-overload]
+    except (TypeError, ValueError):
+        raise ConfigError(f"{where}: must be a whole number, got {value!r}") from None
+    if not low <= number <= high:
+        raise ConfigError(f"{where}: must be between {low} and {high}, got {number}")
+    return number
+
+
+def choice(value: object, where: str, choices: tuple[str, ...]) -> str:
+    if value not in choices:
+        raise ConfigError(f"{where}: must be one of {', '.join(choices)}, got {value!r}")
+    return str(value)
+
+
+def _language_setting(value: object, where: str) -> str | None:
+    written = text(value, where)
+    return language(written, where) if written else None
+
+
+def _path_setting(value: object, where: str) -> Path | None:
+    written = value if isinstance(value, Path) else text(value, where)
+    return Path(written) if written else None
+
+
+def _whole(low: int, high: int) -> Callable[[object, str], int]:
+    return lambda value, where: whole_number(value, where, low, high)
+
+
+EXECUTORS = ("local", "dask")
+# The rule for each setting of a build, whichever layer gives it (layers.py);
+# podcast.toml's [build] and [voices] values are held to it when the file is read.
+SETTINGS: dict[str, Callable[[object, str], object]] = {
+    **dict.fromkeys(("title", "author", "album", "description", "link", "engine", "voice", "quote_voice",
+                     "scheduler"), text),
+    "date": lambda value, where: value,  # typed by the essay's reader, the only layer that sets it
+    "language": _language_setting,
+    "cover": _path_setting,
+    "rate": _whole(80, 450),
+    "bitrate": _whole(32, 320),
+    "jobs": _whole(1, 64),
+    "executor": lambda value, where: choice(value, where, EXECUTORS),
+}
+
+
+def _matching(value: str, pattern: re.Pattern, where: str, what: str) -> str:
+    value = value.strip()
+    if not pattern.fullmatch(value):
+        raise ConfigError(f"{where}: {value!r} is not {what}")
+    return value
+
+
+def email(value: str, where: str = "--email") -> str:
+    return _matching(value, _EMAIL, where, "an email address (like you@example.com)")
+
+
+def language(value: str, where: str = "--language") -> str:
+    return _matching(value, _LANGUAGE, where, "a language code (like en or en-GB)")
+
+
+def base_url(url: str, where: str = "--base-url") -> str:
+    """An absolute http(s) URL, returned with exactly one trailing slash."""
+    url = url.strip()
+    parts = urllib.parse.urlsplit(url)
+    if parts.scheme.lower() not in ("http", "https") or not parts.netloc:
+        raise ConfigError(f"{where}: {url!r} is not an http(s) URL; write it in full, "
+                          f"like https://example.com/show/")
+    if parts.query or parts.fragment:
+        raise ConfigError(f"{where}: {url!r} has a query or fragment; give the folder the show is served from")
+    return url.rstrip("/") + "/"
+
+
+def split_category(category: str) -> tuple[str, ...]:
+    return tuple(part.strip() for part in category.split(CATEGORY_SEPARATOR))
+
+
+def category(value: str, where: str = "--category") -> str:
+    """Apple's spelling of "Main" or "Main > Sub"; matching ignores case and spacing."""
+    parts = split_category(value)
+    lower = {name.lower(): name for name in APPLE_CATEGORIES}
+    if len(parts) > 2 or not parts[0]:
+        raise ConfigError(f"{where}: {value!r} is not a category; write \"Main\" or \"Main > Sub\", "
+                          f"like \"Society & Culture > Documentary\"")
+    main = lower.get(parts[0].lower())
+    if main is None:
+        raise ConfigError(f"{where}: {parts[0]!r} is not an Apple Podcasts category"
+                          f"{suggestion(parts[0], APPLE_CATEGORIES, 'see https://podcasters.apple.com/support/1691')}")
+    if len(parts) == 1:
+        return main
+    subs = {name.lower(): name for name in APPLE_CATEGORIES[main]}
+    sub = subs.get(parts[1].lower())
+    if sub is None:
+        known = ", ".join(APPLE_CATEGORIES[main]) or "none"
+        raise ConfigError(f"{where}: {parts[1]!r} is not a subcategory of {main!r} (Apple's are: {known})")
+    return f"{main} {CATEGORY_SEPARATOR} {sub}"
+
+
+def suggestion(word: str, choices, otherwise: str = "") -> str:
+    """"; did you mean 'x'?" for the closest choice, else "; " + otherwise (or nothing)."""
+    close = difflib.get_close_matches(word, list(choices), n=1, cutoff=0.5)
+    if close:
+        return f"; did you mean {close[0]!r}?"
+    return f"; {otherwise}" if otherwise else ""
+
+
+def art(path: Path, where: str = "--cover") -> Path:
+    """Apple's rules for show art: a square RGB JPEG or PNG, 1400 px or more on a side.
+
+    Larger than 3000 px is accepted here and scaled down when the art goes into
+    the show (``audio.cover.podcast_jpeg``).
+    """
+    path = Path(path)
+    if not path.is_file():
+        raise ConfigError(f"{where}: cover image {path} not found")
+    try:
+        with Image.open(path) as image:
+            image.verify()  # reads the whole file: a truncated image fails here, not in a podcast app
+        with Image.open(path) as image:
+            fmt, mode, (width, height) = image.format, image.mode, image.size
+    except (OSError, SyntaxError, ValueError, Image.DecompressionBombError) as exc:
+        raise ConfigError(f"{where}: cover image {path} cannot be read ({exc}); save it as a JPEG or PNG") from exc
+    if fmt not in ("JPEG", "PNG"):
+        raise ConfigError(f"{where}: cover image {path} is {fmt}; podcast apps need a JPEG or PNG")
+    if mode != "RGB":
+        raise ConfigError(f"{where}: cover image {path} is in {mode} colour mode; save it as RGB "
+                          f"(no transparency, no CMYK or greyscale)")
+    if width != height:
+        raise ConfigError(f"{where}: cover image {path} is {width}x{height} px; podcast apps need a square image")
+    if width < MIN_ART_SIDE:
+        raise ConfigError(f"{where}: cover image {path} is {width}x{height} px; podcast apps need at least "
+                          f"{MIN_ART_SIDE}x{MIN_ART_SIDE}")
+    return path

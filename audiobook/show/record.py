@@ -1,0 +1,344 @@
+"""The episode record: one typed, schema-versioned JSON file beside each MP3,
+and the names of every file an episode has.
+
+The build writes the record last, once everything else of the episode is in
+place; the feed, the site, ``inspect`` and the up-to-date check read it back
+through ``EpisodeRecord.from_json``, which checks every field and its type.
+Nothing else parses it. An episode's identity (its GUID and first
+publication time) and the key of what it was built from live here too: both
+are carried from one build of an essay to the next in this record.
+
+File names (``EpisodeFiles``): every file of episode STEM sits in the show's
+``episodes/`` folder and is named STEM + one of the suffixes below, none of
+which ends another, so no stem can take another stem's files (an essay
+called ``notes.chapters.md`` is episode ``notes.chapters``, whose record is
+``notes.chapters.episode.json`` and chapters ``notes.chapters.chapters.json``).
+Release 0.1 wrote the record as ``STEM.json``; those records are still read.
+"""
+from __future__ import annotations
+
+import datetime
+import hashlib
+import json
+import types
+import typing
+import uuid
+from dataclasses import MISSING, asdict, dataclass, fields, is_dataclass
+from pathlib import Path
+
+from audiobook import __version__
+from audiobook.models import INTRO, OUTRO, Script, Timeline
+
+SCHEMA = 2
+EPISODES = "episodes"  # the show's folder of episodes
+VERSION_HEX = 12  # hex digits of the audio's sha256 in a versioned enclosure path
+
+
+class RecordError(ValueError):
+    """A record that cannot be read: not JSON, a missing field, a wrong type."""
+
+
+@dataclass(frozen=True)
+class EpisodeFiles:
+    """The paths of one episode's files, all in the show's episodes/ folder."""
+
+    folder: Path
+    stem: str
+
+    @classmethod
+    def of(cls, show: Path, stem: str) -> EpisodeFiles:
+        return cls(Path(show) / EPISODES, stem)
+
+    def _named(self, suffix: str) -> Path:
+        return self.folder / f"{self.stem}{suffix}"
+
+    @property
+    def mp3(self) -> Path:
+        return self._named(".mp3")
+
+    @property
+    def record(self) -> Path:
+        return self._named(".episode.json")
+
+    @property
+    def legacy_record(self) -> Path:
+        """Where release 0.1 kept the record."""
+        return self._named(".json")
+
+    @property
+    def chapters(self) -> Path:
+        """Podcasting 2.0 chapters JSON."""
+        return self._named(".chapters.json")
+
+    @property
+    def vtt(self) -> Path:
+        return self._named(".vtt")
+
+    @property
+    def srt(self) -> Path:
+        return self._named(".srt")
+
+    @property
+    def art(self) -> Path:
+        """The episode's cover art, for feeds and pages (the MP3 holds it too)."""
+        return self._named(".jpg")
+
+    @property
+    def page(self) -> Path:
+        """The episode's web page, which is also its HTML transcript."""
+        return self._named(".html")
+
+    def enclosure(self, sha256: str) -> Path:
+        """The MP3 under a path that changes whenever its audio does (a hard link), for the feed."""
+        return self.folder / sha256[:VERSION_HEX] / f"{self.stem}.mp3"
+
+    def url_path(self, path: Path) -> str:
+        """``path`` relative to the show, as it appears in URLs: episodes/STEM.html."""
+        return path.relative_to(self.folder.parent).as_posix()
+
+
+@dataclass(frozen=True)
+class Source:
+    file: str  # the essay's file name
+    sha256: str  # of its text, front matter removed
+
+
+@dataclass(frozen=True)
+class EngineUsed:
+    name: str
+    version: str
+    voice: str
+    quote_voice: str
+    rate: int
+
+
+@dataclass(frozen=True)
+class Audio:
+    sha256: str
+    bytes: int
+    duration: float  # seconds, from the timeline
+    sample_rate: int
+    samples: int
+    bitrate_kbps: int
+    loudness_lufs: float
+    cover_sha256: str
+
+
+@dataclass(frozen=True)
+class ChapterMark:
+    start: float  # seconds, whole milliseconds as in the CHAP frames
+    end: float
+    title: str
+
+
+@dataclass(frozen=True)
+class SegmentMark:
+    """One segment as heard: where it lies and what it came from."""
+
+    start: float
+    end: float
+    display: str  # what the transcript shows
+    speech: str  # what the engine said
+    chapter: int
+    paragraph: int  # index of the essay's paragraph; -1 for the spoken intro and outro
+    kind: str  # intro, body, outro
+    block: str  # the paragraph's kind: text, heading, quote, list_item, code; "" for intro and outro
+    role: str  # narrator, quote
+    pause_after: float
+
+
+@dataclass(frozen=True)
+class EpisodeRecord:
+    stem: str
+    title: str
+    author: str
+    album: str
+    date: str  # YYYY-MM-DD, the day the essay gives (or the first build's)
+    description: str
+    language: str
+    link: str | None
+    guid: str  # made at the first build, never changed
+    published: datetime.datetime  # aware; from the essay's date and time, or the first build
+    build_key: str  # a hash of everything the episode was made from (see build_key)
+    source: Source
+    engine: EngineUsed
+    audio: Audio
+    chapters: tuple[ChapterMark, ...]
+    segments: tuple[SegmentMark, ...]
+    generator: str = f"audiobook {__version__}"
+    schema: int = SCHEMA
+
+    def to_json(self) -> str:
+        data = asdict(self)
+        data["published"] = self.published.isoformat()
+        return json.dumps(data, ensure_ascii=False, indent=2) + "\n"
+
+    @classmethod
+    def from_json(cls, text: str, stem: str) -> EpisodeRecord:
+        """The record in ``text`` (RecordError when it is not one); records of release 0.1 are migrated."""
+        try:
+            data = json.loads(text)
+        except ValueError as exc:
+            raise RecordError(f"not JSON ({exc})") from None
+        if not isinstance(data, dict):
+            raise RecordError("not a JSON object")
+        if "schema" not in data:
+            data = _from_release_0_1(data, stem)
+        if data.get("schema") != SCHEMA:
+            raise RecordError(f"schema {data.get('schema')!r}, this audiobook reads schema {SCHEMA}; "
+                              f"upgrade audiobook or rebuild the episode")
+        record = _typed(cls, data, "record")
+        if record.stem != stem:
+            raise RecordError(f"it is the record of episode {record.stem!r}")
+        return record
+
+
+def read_record(files: EpisodeFiles) -> EpisodeRecord:
+    """The episode's record from disk: RecordError when it is missing or damaged."""
+    for path in (files.record, files.legacy_record):
+        try:
+            text = path.read_text(encoding="utf-8")
+        except FileNotFoundError:
+            continue
+        except (OSError, UnicodeDecodeError) as exc:
+            raise RecordError(f"{path}: cannot be read ({exc})") from None
+        try:
+            return EpisodeRecord.from_json(text, files.stem)
+        except RecordError as exc:
+            raise RecordError(f"{path}: {exc}") from None
+    raise RecordError(f"{files.record}: missing")
+
+
+def remove_legacy_record(files: EpisodeFiles) -> None:
+    """Remove release 0.1's STEM.json once a new record is written, if it is one:
+    the same name may be another episode's chapters (stem "x.chapters" and "x")."""
+    try:
+        EpisodeRecord.from_json(files.legacy_record.read_text(encoding="utf-8"), files.stem)
+    except (OSError, ValueError):
+        return
+    files.legacy_record.unlink(missing_ok=True)
+
+
+# --- identity and what an episode is made from ---------------------------------------
+
+def identity(previous: EpisodeRecord | None, date: datetime.date | datetime.datetime | None,
+             now: datetime.datetime) -> tuple[str, str, datetime.datetime]:
+    """(GUID, day, publication time) of an episode built now.
+
+    The GUID is kept from the first build. An essay's date and time are its
+    publication time, zone and all; a date alone keeps the first build's time
+    on that day (midnight UTC when the day is not today); with no date, the
+    first build's day and time stay.
+    """
+    guid = previous.guid if previous else str(uuid.uuid4())
+    if isinstance(date, datetime.datetime):
+        return guid, date.date().isoformat(), date
+    if date is None:
+        if previous:
+            return guid, previous.date, previous.published
+        return guid, now.date().isoformat(), now
+    day = date.isoformat()
+    if previous and previous.date == day:
+        return guid, day, previous.published
+    if day == now.date().isoformat():
+        return guid, day, now
+    return guid, day, datetime.datetime.combine(date, datetime.time(), datetime.timezone.utc)
+
+
+def build_key(settings: dict[str, object], engine: EngineUsed, cover: bytes, text: str, script: Script) -> str:
+    """A hash of everything that shapes the episode's bytes: when it matches the
+    record's, and the files are intact, the build has nothing to do."""
+    inputs = {
+        "generator": __version__,
+        "engine": [engine.name, engine.version, engine.voice, engine.quote_voice],
+        "settings": {key: str(value) for key, value in sorted(settings.items())},
+        "cover": hashlib.sha256(cover).hexdigest(),
+        "text": text,
+        "chapters": script.chapters,
+        "segments": [[s.kind, s.chapter, s.paragraph, s.block, s.role, s.display, s.speech, s.pause_after]
+                     for s in script.segments],
+    }
+    return hashlib.sha256(json.dumps(inputs, ensure_ascii=False).encode("utf-8")).hexdigest()
+
+
+def marks(script: Script, timeline: Timeline) -> tuple[tuple[ChapterMark, ...], tuple[SegmentMark, ...]]:
+    """The timeline's chapters and segments as the record keeps them, in whole milliseconds."""
+    def seconds(samples: int) -> float:
+        return timeline.ms(samples) / 1000
+
+    chapters = tuple(ChapterMark(seconds(c.start), seconds(c.end), c.title) for c in timeline.chapters)
+    segments = tuple(
+        SegmentMark(seconds(span.start), seconds(span.end), segment.display, segment.speech, segment.chapter,
+                    segment.paragraph, segment.kind, segment.block, segment.role, segment.pause_after)
+        for segment, span in zip(script.segments, timeline.segments))
+    return chapters, segments
+
+
+# --- reading JSON into the dataclasses above ---------------------------------------------
+
+def _typed(cls: type, data: object, where: str):
+    """``data`` as an instance of the dataclass ``cls``, every field checked against its type."""
+    if not isinstance(data, dict):
+        raise RecordError(f"{where} is not an object")
+    hints = typing.get_type_hints(cls)
+    values = {}
+    for field in fields(cls):
+        if field.name in data:
+            values[field.name] = _value(hints[field.name], data[field.name], f"{where}.{field.name}")
+        elif field.default is MISSING:
+            raise RecordError(f"{where}.{field.name} is missing")
+    return cls(**values)
+
+
+def _value(hint, value: object, where: str):
+    origin, args = typing.get_origin(hint), typing.get_args(hint)
+    if origin in (typing.Union, types.UnionType):
+        if value is None and type(None) in args:
+            return None
+        return _value(next(arg for arg in args if arg is not type(None)), value, where)
+    if origin is tuple:
+        if not isinstance(value, list):
+            raise RecordError(f"{where} is not a list")
+        return tuple(_value(args[0], item, f"{where}[{number}]") for number, item in enumerate(value))
+    if is_dataclass(hint):
+        return _typed(hint, value, where)
+    if hint is datetime.datetime:
+        try:
+            moment = datetime.datetime.fromisoformat(value)  # type: ignore[arg-type]
+        except (TypeError, ValueError):
+            raise RecordError(f"{where} is not an ISO 8601 time: {value!r}") from None
+        if moment.tzinfo is None:
+            raise RecordError(f"{where} has no time zone: {value!r}")
+        return moment
+    if hint is float and isinstance(value, int) and not isinstance(value, bool):
+        return float(value)
+    if not isinstance(value, hint) or (hint is int and isinstance(value, bool)):
+        raise RecordError(f"{where} should be {hint.__name__}, not {type(value).__name__}")
+    return value
+
+
+# Release 0.1's planner ended a paragraph with a pause of at least 0.7 s and a
+# heading with exactly 0.8 s; its records kept no paragraph marks, so they are
+# read back from these pauses.
+_RELEASE_0_1_PARAGRAPH_PAUSE, _RELEASE_0_1_HEADING_PAUSE = 0.7, 0.8
+
+
+def _from_release_0_1(data: dict, stem: str) -> dict:
+    """A release 0.1 manifest in the shape of schema 2."""
+    migrated = dict(data, schema=SCHEMA, stem=stem)
+    if isinstance(data.get("audio"), dict):
+        migrated["audio"] = {key: value for key, value in data["audio"].items() if key != "file"}
+    if isinstance(data.get("segments"), list):
+        segments, paragraph = [], 0
+        for segment in data["segments"]:
+            if not isinstance(segment, dict):
+                raise RecordError("a segment is not an object")
+            pause = segment.get("pause_after") or 0
+            framing = segment.get("kind") in (INTRO, OUTRO)
+            block = ("" if framing else "heading" if abs(pause - _RELEASE_0_1_HEADING_PAUSE) < 1e-6
+                     else "quote" if segment.get("role") == "quote" else "text")
+            segments.append(dict(segment, paragraph=-1 if framing else paragraph, block=block))
+            if not framing and pause >= _RELEASE_0_1_PARAGRAPH_PAUSE - 1e-6:
+                paragraph += 1
+        migrated["segments"] = segments
+    return migrated
