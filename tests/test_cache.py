@@ -33,6 +33,14 @@ def test_stats_count_clips_and_bytes(tmp_path):
     assert stats.clips == 3 and stats.bytes > 3 * 4410 * 2
 
 
+def test_entries_are_not_synced_to_disk(tmp_path, monkeypatch):
+    """A torn entry is caught by its checksum; syncing thousands of them would cost more."""
+    synced = []
+    monkeypatch.setattr(os, "fsync", synced.append)
+    _fill(ClipCache(tmp_path / "clips"), 2)
+    assert synced == []
+
+
 def test_prune_removes_only_clips_unused_for_long(tmp_path):
     cache = ClipCache(tmp_path / "clips")
     old, recent = _fill(cache, 2)
