@@ -30,7 +30,7 @@ from audiobook.errors import InputError, OutputError
 from audiobook.text.lexicon import load_lexicon
 from audiobook.audio.memory import release_free_memory
 from audiobook.audio.loudness import LoudnessMap
-from audiobook.fsutil import atomic_path, write_bytes_atomic, write_text_atomic
+from audiobook.fsutil import atomic_path, remove_stale_temp_files, write_bytes_atomic, write_text_atomic
 from audiobook.audio.mix import (
     SAMPLE_RATE,
     TARGET_LUFS,
@@ -263,6 +263,7 @@ def build_episode(essay: Path, show: Path, flags: dict, progress: Progress | Non
     quote_voice = engine.resolve_voice(settings["quote_voice"], settings["language"]) if settings["quote_voice"] else None
     cover = _cover(planned)
     episodes = _prepare_output(show)
+    remove_stale_temp_files(show)  # what killed builds left would be published with the show
 
     mp3 = episodes / f"{episode_stem(essay)}.mp3"
     sidecars = Sidecars.beside(mp3)

@@ -4,13 +4,16 @@ from __future__ import annotations
 
 import contextlib
 import os
+import signal
 import subprocess
 import sys
 import time
 from pathlib import Path
 
+import pytest
+
 from audiobook import fsutil
-from conftest import cli_env
+from conftest import CLI_TIMEOUT, SEED, cli_env, run_cli, tools_missing
 
 
 def _record_syncs(monkeypatch) -> list[tuple[str, str]]:
@@ -97,6 +100,10 @@ def live_writer(target: Path):
         writer.wait()
 
 
+def _temp_files(show: Path) -> list[Path]:
+    return sorted(show.rglob(".*.part"))
+
+
 def test_an_old_unlocked_temp_file_goes_and_a_fresh_one_stays(tmp_path, monkeypatch):
     monkeypatch.setattr(fsutil, "STALE_AFTER", 1.0)
     (tmp_path / "episodes").mkdir()
@@ -135,3 +142,60 @@ def test_a_file_linked_in_under_the_temp_name_stays_while_it_syncs(tmp_path, mon
         os.link(mp3, partial)
     assert removed == [0, 0] and (tmp_path / "alias.mp3").read_bytes() == b"audio"
 
+
+def test_publishing_removes_the_temp_files_of_dead_runs_anywhere_in_the_show(tmp_path, monkeypatch):
+    from audiobook.show.publish import publish_show
+
+    monkeypatch.setattr(fsutil, "STALE_AFTER", 0.0)
+    show = tmp_path / "show"
+    left = [show / ".feed.xml.a1b2c3d4.part", show / "static" / ".site.css.e5f6g7h8.part",
+            show / "episodes" / ".essay.json.i9j0k1l2.part",
+            show / "episodes" / "0123456789ab" / ".essay.mp3.m3n4o5p6.part"]
+    for path in left:
+        path.parent.mkdir(parents=True, exist_ok=True)
+        path.write_bytes(b"half")
+    publish_show(show)
+    assert (show / "index.html").is_file() and _temp_files(show) == []
+
+
+# --- through the real CLI ---------------------------------------------------------------
+
+@pytest.mark.e2e
+def test_a_build_after_one_killed_mid_write_leaves_no_temp_file(tmp_path):
+    if tools_missing():
+        pytest.skip(f"cannot build: {tools_missing()}")
+    show = tmp_path / "show"
+    env = cli_env(AUDIOBOOK_CACHE_DIR=str(tmp_path / "clips"))  # a cold cache: a build long enough to kill
+    killed = subprocess.Popen([sys.executable, "-m", "audiobook", "build", str(SEED), "--show", str(show)],
+                              cwd=tmp_path, env=env, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL,
+                              start_new_session=True)
+    try:
+        deadline = time.monotonic() + CLI_TIMEOUT
+        while not (left := list((show / "episodes").glob(".*.part"))):
+            assert killed.poll() is None, "the build ended before a temp file was seen"
+            assert time.monotonic() < deadline
+            time.sleep(0.01)
+    finally:
+        os.killpg(killed.pid, signal.SIGKILL)  # its synthesis workers and ffmpeg too
+        killed.wait()
+    assert all(path.exists() for path in left)  # kill -9: nothing of atomic_path's cleanup ran
+    time.sleep(fsutil.STALE_AFTER)  # a user's next build comes later than this
+    result = run_cli("build", SEED, "--show", show, cwd=tmp_path, env=env)
+    assert result.returncode == 0, result.stderr
+    assert _temp_files(show) == []
+
+
+@pytest.mark.e2e
+def test_a_build_leaves_the_temp_file_of_a_live_writer_alone(tmp_path):
+    if tools_missing():
+        pytest.skip(f"cannot build: {tools_missing()}")
+    show = tmp_path / "show"
+    (show / "episodes").mkdir(parents=True)
+    target = show / "episodes" / "notes.txt"
+    with live_writer(target) as partial:
+        time.sleep(fsutil.STALE_AFTER)  # old enough: only its lock keeps it
+        result = run_cli("build", SEED, "--show", show, cwd=tmp_path)
+        assert result.returncode == 0, result.stderr
+        assert _temp_files(show) == [partial]
+    assert target.read_text() == "written while a cleanup ran"
+    assert _temp_files(show) == []

@@ -11,6 +11,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from audiobook.display import timestamp
+from audiobook.fsutil import remove_stale_temp_files
 from audiobook.models import Span, Timeline
 
 CHAPTERS_VERSION = "1.2.0"  # https://github.com/Podcastindex-org/podcast-namespace/blob/main/docs/examples/chapters/jsonChapters.md
@@ -111,6 +112,7 @@ def publish_show(show: Path, base_url: str | None = None, require_feed: bool = F
 
     settings = load_show(show, base_url)
     episodes = load_episodes(show)
+    remove_stale_temp_files(show)  # of runs killed mid-write: they would be uploaded with the show
     url = settings.base_url or DEFAULT_BASE_URL
     feed, note = None, "no feed.xml yet: the show needs an owner email (audiobook init --email you@example.com)"
     if settings.email or require_feed:
