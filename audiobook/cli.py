@@ -338,7 +338,8 @@ def cache_prune(older_than):
     from audiobook.audio.cache import ClipCache, prune_cache
 
     removed = prune_cache(ClipCache(), older_than)
-    click.echo(f"removed {removed.clips} clips, {human_size(removed.bytes)}, from {removed.root}")
+    temp = f" and {removed.temp_files} stale temp files" if removed.temp_files else ""
+    click.echo(f"removed {removed.clips} clips{temp}, {human_size(removed.bytes)}, from {removed.root}")
 
 
 def main(argv: list[str] | None = None) -> None:

@@ -1,35 +1,124 @@
-"""Writing files so that an interrupted run never leaves a broken one behind."""
+"""Writing files so that an interrupted run never leaves a broken one behind,
+nor, once a later run has looked, a stray temp file."""
 from __future__ import annotations
 
 import contextlib
+import fcntl
+import fnmatch
 import os
 import tempfile
+import time
 from pathlib import Path
+
+TEMP_FILES = ".*.part"  # atomic_path's names: .<target name>.<random>.part
+# A temp file younger than this is left alone even when unlocked: it covers the
+# moment between creating a temp file and locking it (or locking what was put
+# under its name).
+STALE_AFTER = 5.0  # seconds
 
 
 @contextlib.contextmanager
-def atomic_path(target: Path):
+def atomic_path(target: Path, *, durable: bool = True):
     """Yield a temporary path beside ``target``; rename it into place on success.
 
     The temp file lives in the same directory, so ``os.replace`` is atomic.
     On any exception the temp file is removed and ``target`` is untouched.
+    While we write, the temp file is locked, so ``remove_stale_temp_files``
+    tells it from one a killed run left behind.
+
+    ``durable``: the temp file's data reach the disk before the rename, and
+    the rename before we return, so after a power cut ``target`` holds the
+    old bytes or the new ones, never an empty file. The data are synced
+    through the path, whoever wrote them (ffmpeg writes the MP3 by path).
     """
     target = Path(target)
-    fd, tmp = tempfile.mkstemp(prefix=f".{target.name}.", suffix=".part", dir=target.parent)
-    os.close(fd)
+    lock, tmp = tempfile.mkstemp(prefix=f".{target.name}.", suffix=".part", dir=target.parent)
+    # flock belongs to the open file, not to the path or the process: it holds
+    # while ffmpeg or mutagen write the same file by its path, and the kernel
+    # drops it when our descriptor closes, however this process ends.
+    fcntl.flock(lock, fcntl.LOCK_EX)
     try:
         yield Path(tmp)
         os.chmod(tmp, 0o644)
+        if durable:
+            _sync_temp(tmp, lock)
         os.replace(tmp, target)
+        if durable:
+            _fsync(target.parent)
     finally:
         with contextlib.suppress(FileNotFoundError):
             os.unlink(tmp)
+        os.close(lock)
 
 
-def write_bytes_atomic(target: Path, data: bytes) -> None:
-    with atomic_path(target) as tmp:
+def _sync_temp(tmp: str, lock: int) -> None:
+    """Flush the temp file's data to the disk, through its path."""
+    fd = os.open(tmp, os.O_RDONLY)
+    try:
+        if not os.path.sameopenfile(fd, lock):
+            # The writer put another file under the temp name (the feed links
+            # the MP3 in): lock that one while a long sync runs. A lock held
+            # elsewhere is another live writer's, which keeps it just as well.
+            with contextlib.suppress(BlockingIOError):
+                fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
+        os.fsync(fd)
+    finally:
+        os.close(fd)
+
+
+def _fsync(folder: Path) -> None:
+    """Flush a folder's entries (a rename) to the disk.
+
+    On Linux a rename is on disk only once its folder is; a folder is synced
+    like a file, through a descriptor opened read-only.
+    """
+    fd = os.open(folder, os.O_RDONLY)
+    try:
+        os.fsync(fd)
+    finally:
+        os.close(fd)
+
+
+def write_bytes_atomic(target: Path, data: bytes, *, durable: bool = True) -> None:
+    with atomic_path(target, durable=durable) as tmp:
         tmp.write_bytes(data)
 
 
-def write_text_atomic(target: Path, text: str) -> None:
-    write_bytes_atomic(target, text.encode("utf-8"))
+def write_text_atomic(target: Path, text: str, *, durable: bool = True) -> None:
+    write_bytes_atomic(target, text.encode("utf-8"), durable=durable)
+
+
+def remove_stale_temp_files(root: Path) -> int:
+    """Remove the temp files of dead runs under ``root``; return how many went.
+
+    A run killed mid-write (kill -9, a power cut) never reaches atomic_path's
+    own cleanup, and its temp files would be published with the show. One is
+    stale when nobody holds its lock and it has not changed for STALE_AFTER
+    seconds; a writer that is still running holds its lock.
+    """
+    removed = 0
+    for folder, subfolders, names in os.walk(root):
+        subfolders[:] = [name for name in subfolders if not name.startswith(".")]  # not ours (.git)
+        for name in fnmatch.filter(names, TEMP_FILES):
+            removed += _remove_if_stale(os.path.join(folder, name))
+    return removed
+
+
+def _remove_if_stale(path: str) -> bool:
+    try:
+        fd = os.open(path, os.O_RDONLY | os.O_NOFOLLOW)
+    except OSError:  # renamed into place meanwhile, or not a file of ours
+        return False
+    try:
+        # Non-blocking: refused at once while a live writer holds the lock.
+        # flock locks belong to open files, so this works against a writer in
+        # this very process too. ctime, not mtime: linking a file in changes it.
+        fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
+        if time.time() - os.fstat(fd).st_ctime < STALE_AFTER:
+            return False
+        os.unlink(path)
+        return True
+    except OSError:  # BlockingIOError: its writer lives
+        return False
+    finally:
+        os.close(fd)

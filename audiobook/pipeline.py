@@ -32,7 +32,7 @@ from audiobook.audio.speak import Speech, executor, synthesize_checked
 from audiobook.audio.tag import format_tags, read_tags, tag_episode
 from audiobook.errors import InputError, OutputError
 from audiobook.events import Events
-from audiobook.fsutil import atomic_path
+from audiobook.fsutil import atomic_path, remove_stale_temp_files
 from audiobook.models import Document, Script
 from audiobook.settings import Settings, SettingLayers, ShowSettings, read_layers, read_show_file
 from audiobook.show.publish import Publication, publish_show, write_episode
@@ -204,6 +204,7 @@ def build_episode(essay: Path, layers: SettingLayers, engine_name: str, events: 
     cover = load_cover(settings.cover) if settings.cover else generate_cover(settings.title, settings.author)
     files = EpisodeFiles.of(layers.show.directory, episode_stem(essay))
     _prepare_output(files.folder)
+    remove_stale_temp_files(layers.show.directory)  # what killed builds left would be published with the show
     previous = _previous_record(files)
     used = EngineUsed(engine.name, engine.version(), voice, quote_voice, settings.rate)
     key = build_key({k: v for k, v in settings.values().items() if k not in WHERE_NOT_WHAT}, used, cover,

@@ -33,6 +33,14 @@ def test_stats_count_clips_and_bytes(tmp_path):
     assert stats.clips == 3 and stats.bytes > 3 * 4410 * 2
 
 
+def test_entries_are_not_synced_to_disk(tmp_path, monkeypatch):
+    """A torn entry is caught by its checksum; syncing thousands of them would cost more."""
+    synced = []
+    monkeypatch.setattr(os, "fsync", synced.append)
+    _fill(ClipCache(tmp_path / "clips"), 2)
+    assert synced == []
+
+
 def test_prune_removes_only_clips_unused_for_long(tmp_path):
     cache = ClipCache(tmp_path / "clips")
     old, recent = _fill(cache, 2)
@@ -60,3 +68,19 @@ def test_cache_commands(tmp_path):
     pruned = run_cli("cache", "prune", cwd=tmp_path, env=env)
     assert pruned.returncode == 0 and "removed 2 clips" in pruned.stdout
     assert cache_stats(ClipCache(tmp_path / "clips")).clips == 0
+
+
+def test_prune_removes_the_temp_files_of_dead_runs_and_says_so(runner, tmp_path, monkeypatch):
+    from audiobook import fsutil
+    from audiobook.cli import cli
+
+    monkeypatch.setattr(fsutil, "STALE_AFTER", 0.0)  # an unlocked temp file is a dead run's at once
+    monkeypatch.setenv("AUDIOBOOK_CACHE_DIR", str(tmp_path / "clips"))
+    cache = ClipCache(tmp_path / "clips")
+    key, = _fill(cache, 1)
+    left = cache._wav(key).parent / f".{key}.wav.k9x2ab7q.part"  # a worker killed mid-put
+    left.write_bytes(b"RIFF")
+    result = runner.invoke(cli, ["cache", "prune", "--older-than", "30"])
+    assert result.exit_code == 0, result.output
+    assert result.output.startswith("removed 0 clips and 1 stale temp files, ")
+    assert not left.exists() and cache.get(key) is not None

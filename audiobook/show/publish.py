@@ -10,7 +10,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from pathlib import Path
 
-from audiobook.fsutil import write_bytes_atomic, write_text_atomic
+from audiobook.fsutil import remove_stale_temp_files, write_bytes_atomic, write_text_atomic
 from audiobook.models import Timeline
 from audiobook.settings import ShowSettings
 from audiobook.show.episodes import load_episodes
@@ -48,6 +48,7 @@ def publish_show(show: ShowSettings, require_feed: bool = False) -> Publication:
     that an error; without a base URL the feed points at the local server.
     """
     episodes, warnings = load_episodes(show.directory)
+    remove_stale_temp_files(show.directory)  # of runs killed mid-write: they would be uploaded with the show
     url = show.base_url or DEFAULT_BASE_URL
     feed, notes = None, ["no feed.xml yet: the show needs an owner email (audiobook init --email you@example.com)"]
     if show.email or require_feed:
