@@ -97,7 +97,7 @@ def build(essays, show, engine, voice, quote_voice, rate, title, author, cover, 
     """
     from audiobook.settings import run_settings
     from audiobook.audio.engines import choose_engine
-    from audiobook.audio.speak import executor as clip_executor
+    from audiobook.audio.workers import executor as clip_executor
 
     from audiobook.show.podcast_toml import load_show
 

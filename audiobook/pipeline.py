@@ -48,7 +48,8 @@ from audiobook.show.publish import Sidecars, sidecar_texts, span_json
 from audiobook.text.read import read_document
 from audiobook.text.normalize import speech_text
 from audiobook.audio.cache import write_wav
-from audiobook.audio.speak import Progress, Speech, synthesize_checked
+from audiobook.audio.clips import synthesize_checked
+from audiobook.audio.speak import Progress, Speech
 from audiobook.audio.tag import tag_episode
 
 
