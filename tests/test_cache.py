@@ -11,17 +11,17 @@ from conftest import cli_env, run_cli
 
 
 def _fill(cache: ClipCache, count: int) -> list[str]:
-    keys = [clip_key("fake", "1", "v", 175, f"text {n}") for n in range(count)]
+    keys = [clip_key("fake", "1", "v", 175, f"text {n}", "p") for n in range(count)]
     for key in keys:
         cache.put(key, np.zeros(4410, np.int16), 44100, 0.1, [0.0])
     return keys
 
 
 def test_the_key_changes_with_every_input():
-    base = ("fake", "1", "v", 175, "text")
-    variants = [("other", "1", "v", 175, "text"), ("fake", "2", "v", 175, "text"),
-                ("fake", "1", "w", 175, "text"), ("fake", "1", "v", 176, "text"),
-                ("fake", "1", "v", 175, "text.")]
+    base = ("fake", "1", "v", 175, "text", "p")
+    variants = [("other", "1", "v", 175, "text", "p"), ("fake", "2", "v", 175, "text", "p"),
+                ("fake", "1", "w", 175, "text", "p"), ("fake", "1", "v", 176, "text", "p"),
+                ("fake", "1", "v", 175, "text.", "p"), ("fake", "1", "v", 175, "text", "q")]
     assert len({clip_key(*base)} | {clip_key(*v) for v in variants}) == 1 + len(variants)
 
 

@@ -238,9 +238,11 @@ def test_editing_one_segment_resynthesizes_only_that_segment(cache):
         assert new.cached == (index != 2)
 
 
-@pytest.mark.parametrize("change", ["voice", "rate", "engine version"])
-def test_the_cache_key_covers_what_changes_the_sound(cache, change):
+@pytest.mark.parametrize("change", ["voice", "rate", "engine version", "processing"])
+def test_the_cache_key_covers_what_changes_the_sound(cache, change, monkeypatch):
     speak(script_of(TEXTS[0]), ToneEngine(), VOICE, RATE, cache)
+    if change == "processing":
+        monkeypatch.setattr(speak_module, "processing_fingerprint", lambda: "processing 2; numpy 3.0")
 
     class NewVersion(ToneEngine):
         def version(self):

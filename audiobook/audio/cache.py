@@ -1,9 +1,11 @@
 """Content-addressed clip cache, shared by every show of the user.
 
 A clip's key hashes everything that changes its sound: engine, engine
-version, voice, rate and speech text. Entries are 44.1 kHz mono 16-bit WAVs
-with a small JSON sidecar (length, true peak, loudness energy profile); both are written atomically,
-the sidecar last, so an entry without a sidecar is treated as absent.
+version, voice, rate, speech text and how clips are processed
+(clips.processing_fingerprint). Entries are 44.1 kHz mono 16-bit WAVs with
+a small JSON sidecar (length, true peak, loudness energy profile); both are
+written atomically, the sidecar last, so an entry without a sidecar is
+treated as absent.
 """
 from __future__ import annotations
 
@@ -32,8 +34,8 @@ def default_cache_dir() -> Path:
     return platformdirs.user_cache_path("audiobook") / "clips"
 
 
-def clip_key(engine: str, engine_version: str, voice: str, rate: int, text: str) -> str:
-    payload = json.dumps([engine, engine_version, voice, rate, text], ensure_ascii=False)
+def clip_key(engine: str, engine_version: str, voice: str, rate: int, text: str, processing: str) -> str:
+    payload = json.dumps([engine, engine_version, voice, rate, text, processing], ensure_ascii=False)
     return hashlib.sha256(payload.encode("utf-8")).hexdigest()
 
 

@@ -7,6 +7,9 @@ about as long as its words need, or it is synthesized again; after
 Good clips are trimmed of edge silence (the plan sets the pauses), resampled
 to 44.1 kHz, limited to a steady peak-to-loudness ratio, measured (true peak,
 loudness energy profile) and stored in the content-addressed cache.
+
+How that processing is done is part of every clip's cache key
+(``processing_fingerprint``), so a change to it never reuses stale clips.
 """
 from __future__ import annotations
 
@@ -15,7 +18,6 @@ import platform
 from dataclasses import dataclass
 
 import numpy as np
-from audiobook import __version__
 from audiobook.audio import loudness
 from audiobook.audio.cache import CacheEntry, ClipCache
 from audiobook.audio.engines import Engine
@@ -29,6 +31,11 @@ SILENT_PEAK = 10 ** (-40 / 20)  # a clip that never rises above -40 dBFS said no
 # Peaks above a clip's loudness by more than this are limited, so the whole
 # program can reach -16 LUFS with its true peak under the ceiling (mix.py).
 CLIP_PEAK_TO_LOUDNESS = 12.0  # dB
+RESAMPLE_QUALITY = "HQ"  # libsoxr's recipe
+# Bump when process_clip or what it calls in loudness.py changes its output in
+# a way the constants in processing_fingerprint do not show; tests/test_clips.py
+# pins the output and says when.
+PROCESSING_REVISION = 1
 
 
 @dataclass(frozen=True)
@@ -68,7 +75,7 @@ def prepare_clip(pcm: np.ndarray, sample_rate: int) -> np.ndarray:
     if sample_rate != SAMPLE_RATE:
         import soxr
 
-        signal = soxr.resample(signal, sample_rate, SAMPLE_RATE, "HQ")
+        signal = soxr.resample(signal, sample_rate, SAMPLE_RATE, RESAMPLE_QUALITY)
     signal = np.asarray(signal, dtype=np.float32)  # ours either way: edited in place
     return np.clip(signal, -1.0, 32767 / 32768, out=signal)
 
@@ -107,6 +114,11 @@ class Rendered:
 def render(engine: Engine, job: ClipJob) -> Rendered:
     """Synthesize one clip, check it, retry; trim, resample, limit and measure it."""
     pcm, sample_rate = synthesize_checked(engine, job.text, job.voice, job.rate)
+    return Rendered(*process_clip(pcm, sample_rate), renderer(engine))
+
+
+def process_clip(pcm: np.ndarray, sample_rate: int) -> tuple[np.ndarray, float, np.ndarray]:
+    """A checked clip made ready for the cache: (int16 PCM at 44.1 kHz, true peak, energy profile)."""
     signal = prepare_clip(pcm, sample_rate)
     profile = loudness.energy_profile(signal)
     level = loudness.clip_loudness(profile)
@@ -118,18 +130,28 @@ def render(engine: Engine, job: ClipJob) -> Rendered:
     peak = loudness.true_peak(signal)
     signal *= 32768  # in place: a long clip's copies are what a worker's memory peaks on
     np.round(signal, out=signal)
-    pcm44 = np.clip(signal, -32768, 32767, out=signal).astype(np.int16)
-    return Rendered(pcm44, peak, profile, renderer(engine))
+    return np.clip(signal, -32768, 32767, out=signal).astype(np.int16), peak, profile
+
+
+@functools.lru_cache(maxsize=1)
+def processing_fingerprint() -> str:
+    """How this machine processes clips: the revision of the code, its
+    constants, the numeric libraries and the kind of CPU (floating point may
+    round differently on another). Part of every clip's cache key."""
+    import soxr
+
+    constants = (SAMPLE_RATE, EDGE_THRESHOLD, EDGE_KEEP, CLIP_PEAK_TO_LOUDNESS, RESAMPLE_QUALITY,
+                 loudness.PROFILE_BIN, loudness.FILTER_TAIL, loudness.FFT_BLOCK,
+                 loudness.TRUE_PEAK_OVERSAMPLING, loudness.OVERSAMPLE_CHUNK, loudness.LIMITER_WINDOW)
+    return (f"processing {PROCESSING_REVISION} {constants!r}; numpy {np.__version__}; "
+            f"soxr {soxr.__version__}; {platform.machine()}")
 
 
 @functools.lru_cache(maxsize=8)
 def renderer(engine: Engine) -> str:
-    """What a clip's bytes depend on besides its key (text, voice, rate, engine
-    version): this code, its numeric libraries and the kind of CPU."""
-    import soxr
-
-    return (f"{engine.version()}; audiobook {__version__}; numpy {np.__version__}; "
-            f"soxr {soxr.__version__}; {platform.machine()}")
+    """What a clip's bytes depend on besides its text, voice and rate: what a
+    Dask worker must share with this machine for its clips to be taken."""
+    return f"{engine.version()}; {processing_fingerprint()}"
 
 
 def render_clip(engine: Engine, job: ClipJob, cache: ClipCache) -> CacheEntry:

@@ -11,7 +11,7 @@ from concurrent.futures import Future
 from typing import Callable, Iterator
 
 from audiobook.audio.cache import CacheEntry, ClipCache, clip_key
-from audiobook.audio.clips import ClipJob, render_clip
+from audiobook.audio.clips import ClipJob, processing_fingerprint, render_clip
 from audiobook.audio.engines import Engine
 from audiobook.audio.workers import ClipWorkers
 from audiobook.models import QUOTE_ROLE, Clip, Script
@@ -39,7 +39,8 @@ class Speech:
         self.quote_voice = quote_voice or voice
         self.engine_name, self.engine_version = engine.name, engine.version()
         voices = [self.quote_voice if s.role == QUOTE_ROLE else voice for s in script.segments]
-        self.keys = [clip_key(self.engine_name, self.engine_version, v, rate, s.speech)
+        processing = processing_fingerprint()
+        self.keys = [clip_key(self.engine_name, self.engine_version, v, rate, s.speech, processing)
                      for v, s in zip(voices, script.segments)]
         self._entries: dict[str, CacheEntry] = {}
         self._missing: dict[str, ClipJob] = {}
