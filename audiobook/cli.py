@@ -131,6 +131,10 @@ def _publish(show: Path, base_url: str | None, quiet: bool, require_feed: bool) 
         click.echo(f"audiobook: {publication.note}", err=True)
 
 
+def _warn(message: str) -> None:
+    click.echo(f"audiobook: warning: {message}", err=True)
+
+
 def _build_all(essays, show, flags, pool, force, quiet, verbose):
     from audiobook.pipeline import build_episode
 
@@ -143,7 +147,7 @@ def _build_all(essays, show, flags, pool, force, quiet, verbose):
         try:
             episode = build_episode(essay, show, flags, progress=bar, pool=pool,
                                     last=number == len(essays), force=force,
-                                    on_settings=describe if verbose else None)
+                                    on_settings=describe if verbose else None, warn=_warn)
         finally:
             bar.close()
         if quiet:

@@ -248,12 +248,14 @@ def _unchanged(mp3: Path, sidecars: Sidecars, build_key: str, planned: Planned) 
 
 def build_episode(essay: Path, show: Path, flags: dict, progress: Progress | None = None,
                   pool=None, last: bool = True, force: bool = False,
-                  on_settings: Callable[[Settings], None] | None = None) -> Episode:
+                  on_settings: Callable[[Settings], None] | None = None,
+                  warn: Callable[[str], None] | None = None) -> Episode:
     """Render one essay, unless its episode is already built from the same inputs.
 
     ``last`` says no essay follows, so the synthesis workers can go once its
     speech is done; ``force`` rebuilds even an up-to-date episode;
-    ``on_settings`` sees the resolved settings before any work (for --verbose)."""
+    ``on_settings`` sees the resolved settings before any work (for --verbose);
+    ``warn`` is told what went wrong and was mended (a damaged cached clip)."""
     planned = plan_essay(essay, show, flags)
     if on_settings:
         on_settings(planned.settings)
@@ -272,7 +274,7 @@ def build_episode(essay: Path, show: Path, flags: dict, progress: Progress | Non
     if not force and (episode := _unchanged(mp3, sidecars, build_key, planned)):
         return episode
     speech = Speech(planned.script, engine, voice, settings["rate"], ClipCache(), pool,
-                    quote_voice=quote_voice)
+                    quote_voice=quote_voice, warn=warn)
     with atomic_path(mp3) as partial:
         release = pool.shutdown if pool is not None and last else None
         mixed = _encode(planned.script, speech, partial, settings["bitrate"], progress, release)

@@ -16,13 +16,14 @@ import pytest
 import soundfile
 
 from audiobook.audio import cache as cache_module
-from audiobook.audio.cache import ClipCache
+from audiobook.audio.cache import ClipCache, read_checked
 from audiobook.audio.engines import Engine, Voice, in_fresh_fork
 from audiobook.errors import EngineError
 from audiobook.models import BODY, Metadata, Script, Segment
 from audiobook.audio import speak as speak_module
 from audiobook.audio.clips import render_clip
 from audiobook.audio.speak import Speech
+from conftest import build_essay, run_cli, summary_counts, visible_lines
 
 ENGINE_RATE = 22050  # fakes answer at espeak-ng's rate, so every clip is resampled
 RATE = 175
@@ -306,6 +307,63 @@ def test_a_damaged_cache_entry_counts_as_absent(cache, damage):
     again = speak(script_of(TEXTS[0]), engine, VOICE, RATE, cache)
     assert engine.calls == [TEXTS[0]]
     assert soundfile.info(str(again.clips[0].path)).frames == again.clips[0].samples
+
+
+def test_a_damaged_cached_clip_is_synthesized_again_and_told_once(cache):
+    first = speak(script_of(*TEXTS), ToneEngine(), VOICE, RATE, cache).clips
+    first[1].path.write_bytes(b"not a WAV")
+    engine, told = ToneEngine(), []
+    again = speak(script_of(*TEXTS), engine, VOICE, RATE, cache, warn=told.append)
+    assert engine.calls == [TEXTS[1]]
+    assert told == [f"cached clip {first[1].path} was damaged "
+                    f"(not a WAV file: file does not start with RIFF id); synthesized it again"]
+    assert (again.synthesized, again.cached) == (1, len(TEXTS) - 1)
+    assert [clip.cached for clip in again.clips] == [True, False, True, True]
+    assert all(np.array_equal(old.pcm, new.pcm) for old, new in zip(first, again.clips))
+    assert soundfile.read(str(first[1].path), dtype="int16")[0].tolist() == first[1].pcm.tolist()
+
+
+def _flip_middle(wav):
+    data = bytearray(wav.read_bytes())
+    middle = len(data) // 2
+    data[middle:middle + 16] = bytes(b ^ 0xFF for b in data[middle:middle + 16])
+    wav.write_bytes(bytes(data))
+
+
+CLI_DAMAGES = {  # how a clip is spoiled -> what the warning says
+    lambda wav: wav.write_bytes(wav.read_bytes()[: wav.stat().st_size // 2]): "samples where",
+    lambda wav: wav.write_text("Not audio: a text file where a clip was.\n"): "not a WAV file",
+    _flip_middle: "checksum mismatch",
+}
+
+
+@pytest.mark.e2e
+def test_damaged_cached_clips_are_made_again_and_the_mp3_is_the_same(tmp_path, monkeypatch):
+    """Through the real CLI: a cut WAV, a text file and flipped bytes each give one
+    warning line, the build goes on, and the episode is the same bytes."""
+    monkeypatch.setenv("AUDIOBOOK_CACHE_DIR", str(tmp_path / "clips"))
+    essay, show, _ = build_essay(tmp_path, "mended", " ".join(TEXTS))
+    mp3 = show / "episodes" / "mended.mp3"
+    built = mp3.read_bytes()
+    wavs = sorted((tmp_path / "clips").rglob("*.wav"))
+    assert len(wavs) >= len(CLI_DAMAGES)
+    for spoil, wav in zip(CLI_DAMAGES, wavs):
+        spoil(wav)
+
+    again = run_cli("build", essay, "--show", show, "--force", cwd=tmp_path)
+    assert again.returncode == 0, again.stderr
+    warnings = [line for line in visible_lines(again.stderr) if "warning" in line]
+    assert len(warnings) == len(CLI_DAMAGES), again.stderr
+    for reason, wav in zip(CLI_DAMAGES.values(), wavs):
+        told = [line for line in warnings if str(wav) in line]
+        assert len(told) == 1 and told[0].startswith(f"audiobook: warning: cached clip {wav} was damaged (")
+        assert reason in told[0] and told[0].endswith("; synthesized it again")
+    synthesized, cached = summary_counts(again.stdout)
+    assert synthesized == len(CLI_DAMAGES)
+    assert mp3.read_bytes() == built
+    for wav in wavs:  # mended in the cache too
+        key = wav.stem
+        assert read_checked(ClipCache(tmp_path / "clips").get(key)).size > 0
 
 
 # --- a second voice for block quotes ---------------------------------------------------------
