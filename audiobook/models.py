@@ -96,6 +96,7 @@ class Clip:
     peak: float  # true peak (4x oversampled), linear full scale
     cached: bool  # True when taken from the cache, False when synthesized now
     profile: object = None  # numpy float32: K-weighted energy per 100 ms block (loudness.py)
+    pcm: object = None  # numpy int16: the samples, verified against the cache; let go once mixed
 
 
 def whole_ms(samples: int, sample_rate: int) -> int:

@@ -28,7 +28,9 @@ from audiobook.audio.encode import encode_mp3, require_ffmpeg
 from audiobook.audio.engines import Voice, choose_engine, engine_class, engine_targets, load_engine
 from audiobook.audio.memory import release_free_memory
 from audiobook.audio.mix import SAMPLE_RATE, Mix, master
-from audiobook.audio.speak import Speech, executor, synthesize_checked
+from audiobook.audio.clips import processing_fingerprint, synthesize_checked
+from audiobook.audio.speak import Speech
+from audiobook.audio.workers import executor
 from audiobook.audio.tag import format_tags, read_tags, tag_episode
 from audiobook.errors import InputError, OutputError
 from audiobook.events import Events
@@ -207,14 +209,14 @@ def build_episode(essay: Path, layers: SettingLayers, engine_name: str, events: 
     remove_stale_temp_files(layers.show.directory)  # what killed builds left would be published with the show
     previous = _previous_record(files)
     used = EngineUsed(engine.name, engine.version(), voice, quote_voice, settings.rate)
-    key = build_key({k: v for k, v in settings.values().items() if k not in WHERE_NOT_WHAT}, used, cover,
-                    document.text, script)
+    key = build_key({k: v for k, v in settings.values().items() if k not in WHERE_NOT_WHAT}, used,
+                    processing_fingerprint(), cover, document.text, script)
     release_free_memory()  # a book's plan and build key leave megabytes of freed heap behind
     if not force and previous and (episode := _unchanged(files, previous, key, len(script.segments))):
         return episode
     guid, day, published = identity(previous, settings.date, _now())
     speech = Speech(script, engine, voice, settings.rate, ClipCache(), workers,                  # speak
-                    quote_voice=quote_voice)
+                    quote_voice=quote_voice, warn=events.warn)
     with atomic_path(files.mp3) as partial:
         mixed = master(script, speech, lambda write: encode_mp3(write, partial, sample_rate=SAMPLE_RATE,  # mix
                                                                  bitrate=settings.bitrate),

@@ -136,6 +136,7 @@ def visible_lines(stream: str) -> list[str]:
 
 MUTE_PLUGIN = '''
 import os
+import time
 
 import numpy as np
 from audiobook.audio.engines import Engine, Voice
@@ -176,13 +177,27 @@ class CountedEngine(MuteEngine):
         seconds = max(len(text.split()), 1) * 60.0 / rate
         time = np.arange(int(seconds * 22050)) / 22050
         return (8000 * np.sin(2 * np.pi * 220 * time)).astype(np.int16), 22050
+
+
+class SlowEngine(CountedEngine):
+    """Notes its loads as CountedEngine does, then takes ten minutes over every clip."""
+
+    name = "slow"
+
+    def version(self):
+        return "slow 1.0"
+
+    def synthesize(self, text, voice, rate):
+        time.sleep(600)
+        return super().synthesize(text, voice, rate)
 '''
 
 
 @pytest.fixture(scope="session")
 def mute_plugin(tmp_path_factory) -> Path:
     """A folder holding an installed-looking plugin distribution (dist-info with entry points
-    for two engines: ``mute``, which says nothing, and ``counted``, which notes its loads).
+    for three engines: ``mute``, which says nothing, ``counted``, which notes its loads, and
+    ``slow``, which notes its loads and never finishes a clip in a test's time).
 
     Put it on PYTHONPATH and ``importlib.metadata`` finds the ``mute`` engine
     in the ``audiobook.audio.engines`` group, exactly as for a pip-installed plugin.
@@ -193,7 +208,8 @@ def mute_plugin(tmp_path_factory) -> Path:
     info.mkdir()
     (info / "METADATA").write_text("Metadata-Version: 2.1\nName: audiobook-mute\nVersion: 1.0\n", encoding="utf-8")
     (info / "entry_points.txt").write_text("[audiobook.engines]\nmute = audiobook_mute:MuteEngine\n"
-                                           "counted = audiobook_mute:CountedEngine\n",
+                                           "counted = audiobook_mute:CountedEngine\n"
+                                           "slow = audiobook_mute:SlowEngine\n",
                                            encoding="utf-8")
     return root
 

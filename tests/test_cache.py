@@ -5,23 +5,24 @@ import os
 import time
 
 import numpy as np
+import pytest
 
-from audiobook.audio.cache import ClipCache, cache_stats, clip_key, prune_cache
+from audiobook.audio.cache import DamagedClip, ClipCache, cache_stats, clip_key, prune_cache, read_checked, write_wav
 from conftest import cli_env, run_cli
 
 
 def _fill(cache: ClipCache, count: int) -> list[str]:
-    keys = [clip_key("fake", "1", "v", 175, f"text {n}") for n in range(count)]
+    keys = [clip_key("fake", "1", "v", 175, f"text {n}", "p") for n in range(count)]
     for key in keys:
         cache.put(key, np.zeros(4410, np.int16), 44100, 0.1, [0.0])
     return keys
 
 
 def test_the_key_changes_with_every_input():
-    base = ("fake", "1", "v", 175, "text")
-    variants = [("other", "1", "v", 175, "text"), ("fake", "2", "v", 175, "text"),
-                ("fake", "1", "w", 175, "text"), ("fake", "1", "v", 176, "text"),
-                ("fake", "1", "v", 175, "text.")]
+    base = ("fake", "1", "v", 175, "text", "p")
+    variants = [("other", "1", "v", 175, "text", "p"), ("fake", "2", "v", 175, "text", "p"),
+                ("fake", "1", "w", 175, "text", "p"), ("fake", "1", "v", 176, "text", "p"),
+                ("fake", "1", "v", 175, "text.", "p"), ("fake", "1", "v", 175, "text", "q")]
     assert len({clip_key(*base)} | {clip_key(*v) for v in variants}) == 1 + len(variants)
 
 
@@ -84,3 +85,40 @@ def test_prune_removes_the_temp_files_of_dead_runs_and_says_so(runner, tmp_path,
     assert result.exit_code == 0, result.output
     assert result.output.startswith("removed 0 clips and 1 stale temp files, ")
     assert not left.exists() and cache.get(key) is not None
+
+
+def _flip_middle(wav):
+    data = bytearray(wav.read_bytes())
+    middle = len(data) // 2
+    data[middle:middle + 16] = bytes(b ^ 0xFF for b in data[middle:middle + 16])
+    wav.write_bytes(bytes(data))
+
+
+DAMAGES = {
+    "cut to half": (lambda wav: wav.write_bytes(wav.read_bytes()[: wav.stat().st_size // 2]),
+                    r"^\d+ samples where 44100 were stored$"),
+    "text": (lambda wav: wav.write_text("not audio at all\n"), "^not a WAV file: file does not start with RIFF id$"),
+    "empty": (lambda wav: wav.write_bytes(b""), "^not a WAV file: cut short$"),
+    "bytes flipped": (_flip_middle, "^checksum mismatch$"),
+    "another rate": (lambda wav: write_wav(wav, np.ones(44100, np.int16), 22050), "^not 44100 Hz mono 16-bit$"),
+    "gone": (lambda wav: wav.unlink(), "^unreadable: No such file or directory$"),
+}
+
+
+def test_a_clip_reads_back_as_it_was_stored(tmp_path):
+    pcm = (np.sin(np.arange(44100) / 7) * 8000).astype(np.int16)
+    ClipCache(tmp_path).put("ab" * 32, pcm, 44100, 0.3, [0.0])
+    entry = ClipCache(tmp_path).get("ab" * 32)
+    assert (entry.samples, entry.peak) == (44100, 0.3)
+    assert np.array_equal(read_checked(entry), pcm)
+
+
+@pytest.mark.parametrize("damage", list(DAMAGES))
+def test_a_damaged_clip_is_refused_on_read_saying_how(tmp_path, damage):
+    spoil, reason = DAMAGES[damage]
+    cache = ClipCache(tmp_path)
+    cache.put("ab" * 32, (np.sin(np.arange(44100) / 7) * 8000).astype(np.int16), 44100, 0.3, [0.0])
+    entry = cache.get("ab" * 32)
+    spoil(entry.path)
+    with pytest.raises(DamagedClip, match=reason):
+        read_checked(entry)

@@ -17,7 +17,7 @@ import pytest
 from audiobook.audio import cluster
 from audiobook.audio.cache import ClipCache
 from audiobook.errors import ConfigError, EngineError, OutputError
-from audiobook.audio.speak import ClipJob, Rendered
+from audiobook.audio.clips import ClipJob, Rendered
 from conftest import FIELD_NOTES, cli_env, requires_pipeline, run_cli, sha256, summary_counts, tree_digest
 
 distributed = pytest.importorskip("distributed", reason="the cluster extra is not installed")

@@ -23,7 +23,7 @@ from audiobook.audio.engines import (
     DEFAULT_ENGINES, ENTRY_POINT_GROUP, Engine, Voice, engine_class, engine_targets, load_engine,
 )
 from audiobook.errors import EngineCrashed, EngineError
-from audiobook.audio.speak import clip_problem
+from audiobook.audio.clips import clip_problem
 from conftest import ROOT, cli_env, run_cli
 
 # engine name -> a voice it must list, a language it must resolve, a text it must say
@@ -31,7 +31,7 @@ ENGINE_CASES = {
     "pyttsx3": {"voice": "gmw/en-us", "language": "en-us", "text": "Testing one two three, the engine speaks."},
     "piper": {"voice": "joe-us", "language": "en-us", "text": "Testing one two three, the engine speaks."},
 }
-ATTEMPTS = 3  # pyttsx3's espeak driver sometimes writes nothing; speak.py retries as often
+ATTEMPTS = 3  # pyttsx3's espeak driver sometimes writes nothing; clips.py retries as often
 
 
 def test_every_registered_engine_has_a_case():
@@ -180,7 +180,7 @@ def test_a_clip_is_the_same_samples_whatever_was_said_before(engine_case):
     """The clip cache and builds spread over workers or machines rely on it:
     espeak-ng's flutter state and Piper's noise generator would otherwise
     carry over from the previous utterance."""
-    from audiobook.audio.speak import synthesize_checked
+    from audiobook.audio.clips import synthesize_checked
 
     engine, case = engine_case
     first = synthesize_checked(engine, case["text"], case["voice"], 175)
@@ -191,12 +191,12 @@ def test_a_clip_is_the_same_samples_whatever_was_said_before(engine_case):
 
 
 def test_a_clip_is_the_same_samples_in_a_new_process(engine_case):
-    from audiobook.audio.speak import synthesize_checked
+    from audiobook.audio.clips import synthesize_checked
 
     engine, case = engine_case
     here = synthesize_checked(engine, case["text"], case["voice"], 175)[0]
     program = (f"import sys, hashlib; from audiobook.audio.engines import load_engine; "
-               f"from audiobook.audio.speak import synthesize_checked; "
+               f"from audiobook.audio.clips import synthesize_checked; "
                f"pcm, _ = synthesize_checked(load_engine({engine.name!r}), {case['text']!r}, {case['voice']!r}, 175); "
                f"sys.stdout.write(hashlib.sha256(pcm.tobytes()).hexdigest())")
     elsewhere = subprocess.run([sys.executable, "-c", program], capture_output=True, text=True, check=True)
@@ -263,7 +263,7 @@ def test_pyttsx3_rate_holds_when_voice_and_rate_keep_changing():
     the engine now gives espeak the rate inside the text."""
     if engine_class("pyttsx3").unavailable_reason():
         pytest.skip("pyttsx3 cannot run here")
-    from audiobook.audio.speak import synthesize_checked
+    from audiobook.audio.clips import synthesize_checked
 
     engine = load_engine("pyttsx3")
     for turn in range(6):

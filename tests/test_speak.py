@@ -1,8 +1,7 @@
-"""speak: untrusted clips checked and retried, a content-addressed cache, a worker pool.
+"""speak: untrusted clips checked and retried, a content-addressed cache, clips in order.
 
 Fake engines (real subclasses of audiobook.audio.engines.Engine) make the failure
-modes of pyttsx3 happen on demand; clips are read back with soundfile. The
-worker-pool test uses the real pyttsx3 engine, in a fresh process.
+modes of pyttsx3 happen on demand; clips are read back with soundfile.
 """
 from __future__ import annotations
 
@@ -10,9 +9,6 @@ import json
 import os
 from concurrent.futures import Future
 import signal
-import subprocess
-import sys
-import textwrap
 import wave
 
 import numpy as np
@@ -20,13 +16,14 @@ import pytest
 import soundfile
 
 from audiobook.audio import cache as cache_module
-from audiobook.audio.cache import ClipCache
+from audiobook.audio.cache import ClipCache, read_checked
 from audiobook.audio.engines import Engine, Voice, in_fresh_fork
 from audiobook.errors import EngineError
 from audiobook.models import BODY, Metadata, Script, Segment
 from audiobook.audio import speak as speak_module
-from audiobook.audio.speak import Speech, clip_problem, render_clip
-from conftest import ROOT, cli_env, requires_pipeline
+from audiobook.audio.clips import render_clip
+from audiobook.audio.speak import Speech
+from conftest import build_essay, run_cli, summary_counts, visible_lines
 
 ENGINE_RATE = 22050  # fakes answer at espeak-ng's rate, so every clip is resampled
 RATE = 175
@@ -209,28 +206,6 @@ def test_audio_that_stays_truncated_is_an_error(cache):
     assert TEXTS[1][:40] in str(error.value)
 
 
-SIXTEEN_WORDS = " ".join(["word"] * 16)  # 16 words at 160 wpm: 6 s expected
-CLIP_PROBLEMS = {
-    "good": (tone(6.0), None),
-    "a little fast": (tone(3.0), None),
-    "empty": (np.zeros(0, np.int16), "no audio"),
-    "digital silence": (np.zeros(ENGINE_RATE * 6, np.int16), "silence"),
-    "quiet hiss": (tone(6.0, level=0.005), "silence"),
-    "truncated": (tone(0.5), "truncated"),
-    "runaway": (tone(30.0), "runaway"),
-}
-
-
-@pytest.mark.parametrize("case", list(CLIP_PROBLEMS))
-def test_clip_problem(case):
-    pcm, expected = CLIP_PROBLEMS[case]
-    problem = clip_problem(pcm, ENGINE_RATE, SIXTEEN_WORDS, 160)
-    if expected is None:
-        assert problem is None
-    else:
-        assert problem and expected in problem
-
-
 # --- the cache -----------------------------------------------------------------------------
 
 def _stat(path):
@@ -264,9 +239,11 @@ def test_editing_one_segment_resynthesizes_only_that_segment(cache):
         assert new.cached == (index != 2)
 
 
-@pytest.mark.parametrize("change", ["voice", "rate", "engine version"])
-def test_the_cache_key_covers_what_changes_the_sound(cache, change):
+@pytest.mark.parametrize("change", ["voice", "rate", "engine version", "processing"])
+def test_the_cache_key_covers_what_changes_the_sound(cache, change, monkeypatch):
     speak(script_of(TEXTS[0]), ToneEngine(), VOICE, RATE, cache)
+    if change == "processing":
+        monkeypatch.setattr(speak_module, "processing_fingerprint", lambda: "processing 2; numpy 3.0")
 
     class NewVersion(ToneEngine):
         def version(self):
@@ -332,51 +309,61 @@ def test_a_damaged_cache_entry_counts_as_absent(cache, damage):
     assert soundfile.info(str(again.clips[0].path)).frames == again.clips[0].samples
 
 
-# --- the worker pool, with the real engine --------------------------------------------------------
-
-POOL_SCRIPT = textwrap.dedent("""
-    import json, sys
-    from pathlib import Path
-    from audiobook.audio.cache import ClipCache
-    from audiobook.audio.engines import load_engine
-    from audiobook.models import BODY, Metadata, Script, Segment
-    from audiobook.audio.speak import Speech, worker_pool
-
-    texts = json.loads(sys.argv[2])
-    cache = ClipCache(Path(sys.argv[1]))
-    script = Script(Metadata(title="Pool"), ["Chapter"],
-                    [Segment(i, 0, BODY, t, t, pause_after=0.35) for i, t in enumerate(texts)])
-    # the pool first: its workers are forked, and must be forked before this process loads espeak-ng
-    with worker_pool("pyttsx3", 2, cache) as pool:
-        engine = load_engine("pyttsx3")
-        speech = Speech(script, engine, engine.default_voice("en"), 175, cache, pool=pool)
-        clips = list(speech)
-    print(json.dumps({"synthesized": speech.synthesized, "voice": speech.voice,
-                      "clips": [[str(c.path), c.samples, c.peak] for c in clips]}))
-""")
+def test_a_damaged_cached_clip_is_synthesized_again_and_told_once(cache):
+    first = speak(script_of(*TEXTS), ToneEngine(), VOICE, RATE, cache).clips
+    first[1].path.write_bytes(b"not a WAV")
+    engine, told = ToneEngine(), []
+    again = speak(script_of(*TEXTS), engine, VOICE, RATE, cache, warn=told.append)
+    assert engine.calls == [TEXTS[1]]
+    assert told == [f"cached clip {first[1].path} was damaged "
+                    f"(not a WAV file: file does not start with RIFF id); synthesized it again"]
+    assert (again.synthesized, again.cached) == (1, len(TEXTS) - 1)
+    assert [clip.cached for clip in again.clips] == [True, False, True, True]
+    assert all(np.array_equal(old.pcm, new.pcm) for old, new in zip(first, again.clips))
+    assert soundfile.read(str(first[1].path), dtype="int16")[0].tolist() == first[1].pcm.tolist()
 
 
-@requires_pipeline
-def test_a_pool_of_two_workers_makes_valid_clips_with_pyttsx3(tmp_path):
-    texts = ["The pool starts two workers.", "Each loads the engine once.",
-             "Clips come back in any order.", "The cache holds them all."]
-    result = subprocess.run([sys.executable, "-c", POOL_SCRIPT, str(tmp_path / "clips"), json.dumps(texts)],
-                            cwd=ROOT, capture_output=True, text=True, timeout=120,
-                            env=cli_env())
-    assert result.returncode == 0, result.stderr
-    report = json.loads(result.stdout.strip().splitlines()[-1])
-    assert report["synthesized"] == len(texts)
-    assert report["voice"] == "gmw/en-us"
-    assert len({path for path, _, _ in report["clips"]}) == len(texts)
-    for (path, samples, peak), text in zip(report["clips"], texts):
-        audio, sample_rate = soundfile.read(path)
-        assert sample_rate == 44100 and audio.ndim == 1
-        assert len(audio) == samples
-        seconds = samples / 44100
-        assert 0.3 * seconds_for(text) <= seconds <= 3 * seconds_for(text) + 1.0, (text, seconds)
-        assert np.abs(audio).max() > 0.05, f"silent clip for {text!r}"
-        assert np.abs(audio).max() <= peak + ONE_LSB
-    assert not list((tmp_path / "clips").rglob("*.part"))
+def _flip_middle(wav):
+    data = bytearray(wav.read_bytes())
+    middle = len(data) // 2
+    data[middle:middle + 16] = bytes(b ^ 0xFF for b in data[middle:middle + 16])
+    wav.write_bytes(bytes(data))
+
+
+CLI_DAMAGES = {  # how a clip is spoiled -> what the warning says
+    lambda wav: wav.write_bytes(wav.read_bytes()[: wav.stat().st_size // 2]): "samples where",
+    lambda wav: wav.write_text("Not audio: a text file where a clip was.\n"): "not a WAV file",
+    _flip_middle: "checksum mismatch",
+}
+
+
+@pytest.mark.e2e
+def test_damaged_cached_clips_are_made_again_and_the_mp3_is_the_same(tmp_path, monkeypatch):
+    """Through the real CLI: a cut WAV, a text file and flipped bytes each give one
+    warning line, the build goes on, and the episode is the same bytes."""
+    monkeypatch.setenv("AUDIOBOOK_CACHE_DIR", str(tmp_path / "clips"))
+    essay, show, _ = build_essay(tmp_path, "mended", " ".join(TEXTS))
+    mp3 = show / "episodes" / "mended.mp3"
+    built = mp3.read_bytes()
+    wavs = sorted((tmp_path / "clips").rglob("*.wav"))
+    assert len(wavs) >= len(CLI_DAMAGES)
+    for spoil, wav in zip(CLI_DAMAGES, wavs):
+        spoil(wav)
+
+    again = run_cli("build", essay, "--show", show, "--force", cwd=tmp_path)
+    assert again.returncode == 0, again.stderr
+    warnings = [line for line in visible_lines(again.stderr) if "warning" in line]
+    assert len(warnings) == len(CLI_DAMAGES), again.stderr
+    for reason, wav in zip(CLI_DAMAGES.values(), wavs):
+        told = [line for line in warnings if str(wav) in line]
+        assert len(told) == 1 and told[0].startswith(f"audiobook: warning: cached clip {wav} was damaged (")
+        assert reason in told[0] and told[0].endswith("; synthesized it again")
+    synthesized, cached = summary_counts(again.stdout)
+    assert synthesized == len(CLI_DAMAGES)
+    assert mp3.read_bytes() == built
+    for wav in wavs:  # mended in the cache too
+        key = wav.stem
+        assert read_checked(ClipCache(tmp_path / "clips").get(key)).size > 0
 
 
 # --- a second voice for block quotes ---------------------------------------------------------

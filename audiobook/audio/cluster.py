@@ -9,9 +9,10 @@ cache. So the workers share no disk with this machine, and since an engine
 gives the same samples for the same text whatever it said before (see
 Engine.synthesize) the clips, the cache and the episode are the same bytes
 as with local worker processes.
-A worker whose engine, audiobook, numpy or soxr version or kind of CPU
-differs from this machine's could make other bytes under the same cache
-key, so its clips are refused (speak.renderer says what must match).
+A worker whose engine version or processing fingerprint (processing
+revision and constants, numpy and soxr versions, kind of CPU) differs from
+this machine's could make other bytes under the same cache key, so its
+clips are refused (clips.renderer says what must match).
 """
 from __future__ import annotations
 
@@ -24,7 +25,7 @@ from audiobook.audio.cache import ClipCache
 from audiobook.audio.engines import Engine, load_engine
 from audiobook.errors import AudiobookError, ConfigError, EngineError, OutputError
 from audiobook.audio.memory import release_free_memory
-from audiobook.audio.speak import ClipJob, Rendered, render, renderer
+from audiobook.audio.clips import ClipJob, Rendered, render, renderer
 
 CONNECT_TIMEOUT = "10s"
 INSTALL_HINT = "pip install 'audiobook[cluster]'"

@@ -20,7 +20,7 @@ from typing import BinaryIO, Callable, Iterable
 
 import numpy as np
 
-from audiobook.audio.cache import read_clip
+from audiobook.audio.cache import read_clip, to_float
 from audiobook.audio.loudness import SAMPLE_RATE, LoudnessMap, PROFILE_BIN, clip_loudness, lufs
 from audiobook.audio.memory import release_free_memory
 from audiobook.models import Clip, Script, Span, Timeline
@@ -115,18 +115,20 @@ def write_program(script: Script, clips: Iterable[Clip], gain_of: GainOf, sink: 
     """Stream the program as 32-bit float little-endian mono PCM, in the layout
     ``plan_timeline`` describes; return the clips and the gains used.
 
-    With a ``meter``, each clip's loudness profile goes into it as the clip is
-    written and the returned clips keep none: a book's profiles add up."""
+    The returned clips keep no samples (a second pass reads them from the
+    cache again), and with a ``meter``, which gets each clip's loudness
+    profile as the clip is written, no profile: a book's profiles add up."""
     written, gains = [], []
     report = progress or (lambda done, total: None)
     position = _samples(LEAD_IN)
     write_silence(sink, position)
     for segment, clip in zip(script.segments, clips):
         gain = gain_of(segment.index, clip)
-        samples = read_clip(clip.path)
+        samples = to_float(clip.pcm) if clip.pcm is not None else read_clip(clip.path)
         samples *= np.float32(gain)  # in place, and written without a copy: a book's mix stays flat
         sink.write(samples.astype("<f4", copy=False).data)
         write_silence(sink, _samples(segment.pause_after))
+        clip = replace(clip, pcm=None)
         if meter is not None:
             meter.add(segment.index, position, clip.profile)
             clip = replace(clip, profile=None)

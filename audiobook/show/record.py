@@ -245,12 +245,15 @@ def identity(previous: EpisodeRecord | None, date: datetime.date | datetime.date
     return guid, day, datetime.datetime.combine(date, datetime.time(), datetime.timezone.utc)
 
 
-def build_key(settings: dict[str, object], engine: EngineUsed, cover: bytes, text: str, script: Script) -> str:
-    """A hash of everything that shapes the episode's bytes: when it matches the
-    record's, and the files are intact, the build has nothing to do."""
+def build_key(settings: dict[str, object], engine: EngineUsed, processing: str, cover: bytes, text: str,
+              script: Script) -> str:
+    """A hash of everything that shapes the episode's bytes (``processing``: how
+    clips are processed, audio.clips.processing_fingerprint): when it matches
+    the record's, and the files are intact, the build has nothing to do."""
     inputs = {
         "generator": __version__,
         "engine": [engine.name, engine.version, engine.voice, engine.quote_voice],
+        "processing": processing,
         "settings": {key: str(value) for key, value in sorted(settings.items())},
         "cover": hashlib.sha256(cover).hexdigest(),
         "text": text,

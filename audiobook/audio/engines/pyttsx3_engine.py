@@ -1,6 +1,6 @@
 """The always-there voice: pyttsx3, which speaks through espeak-ng on Linux.
 
-Quirks this module works around (see also speak.py, which checks each clip):
+Quirks this module works around (see also clips.py, which checks each clip):
 - the espeak driver prints "Audio saved to ..." on stdout for every clip, so
   stdout is silenced at the file-descriptor level around each call;
 - it sometimes wrote no file, notably on the first call after init: its loop
@@ -8,7 +8,7 @@ Quirks this module works around (see also speak.py, which checks each clip):
   the end of the utterance, which is when the file is written. We wait for
   espeak_Synchronize after runAndWait (each clip a first call after init:
   without it 5 of 48 came back empty, with it none of 96); whatever is still
-  wrong, speak.py's checks catch and retry;
+  wrong, clips.py's checks catch and retry;
 - setProperty("rate") often does not reach the utterance (a voice set after it
   resets the rate; in tests 27 of 30 rate changes were lost), so the rate goes
   into the text as espeak's embedded speed command instead, which held in
