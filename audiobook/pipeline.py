@@ -11,6 +11,12 @@ refused is checked before synthesis starts, and every file the user keeps is
 written under a temporary name and renamed into place, so a failed build
 leaves the previous episode as it was. Library code never prints: what a run
 has to say goes to an ``Events`` object, which the CLI prints.
+
+The text stages, tagging and the show side are imported where they are used,
+not at the top: ``build`` forks its synthesis workers before it needs them,
+and whatever this process holds at the fork is counted again in every worker
+and in every clip's fork (their libraries weigh about 20 MB; with them loaded
+first, a cold build's process tree grew from 255 to 330 MB).
 """
 from __future__ import annotations
 
@@ -20,31 +26,27 @@ import re
 import tempfile
 from dataclasses import dataclass, replace
 from pathlib import Path
-from typing import Mapping, Sequence
+from typing import TYPE_CHECKING, Mapping, NamedTuple, Sequence
 
 from audiobook.audio.cache import ClipCache, write_wav
+from audiobook.audio.clips import processing_fingerprint, synthesize_checked
 from audiobook.audio.cover import generate_cover, load_cover
 from audiobook.audio.encode import encode_mp3, require_ffmpeg
 from audiobook.audio.engines import Voice, choose_engine, engine_class, engine_targets, load_engine
 from audiobook.audio.memory import release_free_memory
 from audiobook.audio.mix import SAMPLE_RATE, Mix, master
-from audiobook.audio.clips import processing_fingerprint, synthesize_checked
 from audiobook.audio.speak import Speech
 from audiobook.audio.workers import executor
-from audiobook.audio.tag import format_tags, read_tags, tag_episode
 from audiobook.errors import InputError, OutputError
 from audiobook.events import Events
 from audiobook.fsutil import atomic_path, remove_stale_temp_files
 from audiobook.models import Document, Script
 from audiobook.settings import Settings, SettingLayers, ShowSettings, read_layers, read_show_file
-from audiobook.show.publish import Publication, publish_show, write_episode
-from audiobook.show.serve import serve
 from audiobook.show.record import (Audio, EngineUsed, EpisodeFiles, EpisodeRecord, RecordError, Source, build_key,
                                    identity, marks, read_record)
-from audiobook.text.lexicon import load_lexicon
-from audiobook.text.normalize import speech_text
-from audiobook.text.plan import plan_script, resolve_description, resolve_title
-from audiobook.text.read import read_document
+
+if TYPE_CHECKING:
+    from audiobook.show.publish import Publication
 
 # Settings that say where and how fast a build runs, never what it makes.
 WHERE_NOT_WHAT = {"jobs", "executor", "scheduler"}
@@ -67,8 +69,7 @@ class Episode:
     up_to_date: bool = False  # nothing changed since the last build: nothing was written
 
 
-@dataclass
-class Planned:
+class Planned(NamedTuple):
     """An essay read, its settings resolved and its script planned: no audio yet."""
 
     document: Document
@@ -112,6 +113,8 @@ def publish(show_dir: Path, events: Events | None = None, base_url: str | None =
 def preview(show_dir: Path, host: str, port: int, events: Events | None = None) -> None:
     """`audiobook serve`: serve the show until interrupted. A show without a base URL
     of its own gets its feed rewritten for the address served, so an app can subscribe."""
+    from audiobook.show.serve import serve
+
     events = events or Events()
     show = read_show_file(show_dir).show
 
@@ -125,6 +128,8 @@ def preview(show_dir: Path, host: str, port: int, events: Events | None = None) 
 
 def inspect_episode(mp3: Path) -> str:
     """`audiobook inspect`: the tags as read back from the MP3, and what its record says."""
+    from audiobook.audio.tag import format_tags, read_tags
+
     text = format_tags(read_tags(mp3))
     files = EpisodeFiles(mp3.parent, mp3.name[: -len(mp3.suffix)])
     try:
@@ -156,6 +161,8 @@ def installed_voices(engine: str | None = None, language: str | None = None) -> 
 
 
 def _publish(show: ShowSettings, events: Events, require_feed: bool) -> Publication:
+    from audiobook.show.publish import publish_show
+
     publication = publish_show(show, require_feed)
     for warning in publication.warnings:
         events.warn(warning)
@@ -166,16 +173,16 @@ def plan_essay(essay: Path, show_dir: Path, flags: Mapping[str, object], events:
     """`audiobook plan`: what an essay will be spoken as, with the settings a build would use."""
     events = events or Events()
     layers = read_layers(show_dir, flags)
-    engine_name = _choose_engine(layers.resolve().engine, events)
-    document = read_document(essay)
-    settings = _essay_settings(layers, essay, document, engine_name)
-    return Planned(document, settings, _plan(document, settings, layers.show.directory))
+    return _planned(essay, layers, _choose_engine(layers.resolve().engine, events))
 
 
 def say_phrase(text: str, show_dir: Path, flags: Mapping[str, object], out: Path,
                events: Events | None = None) -> tuple[str, Path]:
     """`audiobook say`: one phrase spoken as a build would (normalisation, lexicon,
     engine, checks) into a WAV file, to check a pronunciation by ear."""
+    from audiobook.text.lexicon import load_lexicon
+    from audiobook.text.normalize import speech_text
+
     layers = read_layers(show_dir, flags)
     settings = layers.resolve()
     engine = load_engine(_choose_engine(settings.engine, events or Events()))
@@ -196,10 +203,11 @@ def build_episode(essay: Path, layers: SettingLayers, engine_name: str, events: 
     """Render one essay, unless its episode is already built from the same inputs.
 
     ``last`` says no essay follows, so the workers can go once its speech is done."""
-    document = read_document(essay)                                            # read
-    settings = _essay_settings(layers, essay, document, engine_name)
+    from audiobook.audio.tag import tag_episode
+    from audiobook.show.publish import write_episode
+
+    document, settings, script = _planned(essay, layers, engine_name)          # read, plan
     events.settings(essay, settings)
-    script = _plan(document, settings, layers.show.directory)                  # plan
     engine = load_engine(engine_name)
     voice = engine.resolve_voice(settings.voice, settings.language)
     quote_voice = engine.resolve_voice(settings.quote_voice, settings.language) if settings.quote_voice else voice
@@ -240,22 +248,24 @@ def _choose_engine(name: str, events: Events) -> str:
     return chosen
 
 
-def _essay_settings(layers: SettingLayers, essay: Path, document: Document, engine_name: str) -> Settings:
-    """The essay's settings, with the engine chosen for the run and the title and
-    description the essay did not give taken from its text."""
+def _planned(essay: Path, layers: SettingLayers, engine_name: str) -> Planned:
+    """The essay read, its settings resolved (the title and description it does
+    not give taken from its text) and its script planned."""
+    from audiobook.text.lexicon import load_lexicon
+    from audiobook.text.plan import plan_script, resolve_description, resolve_title
+    from audiobook.text.read import read_document
+
+    document = read_document(essay)
     settings = layers.resolve(essay, document.metadata).derive("engine", engine_name, "the engine chosen for this run")
     if not settings.title:
         settings = settings.derive("title", resolve_title(document), f"text of {essay.name}")
     if not settings.description:
         settings = settings.derive("description", resolve_description(document), f"opening of {essay.name}")
-    return settings
-
-
-def _plan(document: Document, settings: Settings, show_dir: Path) -> Script:
     metadata = replace(document.metadata, title=settings.title, author=settings.author, date=settings.date,
                        description=settings.description, language=settings.language, link=settings.link)
-    return plan_script(document, metadata, lexicon=load_lexicon(show_dir, document.metadata.lexicon),
-                       phonemes=engine_class(settings.engine).takes_phonemes)
+    script = plan_script(document, metadata, lexicon=load_lexicon(layers.show.directory, document.metadata.lexicon),
+                         phonemes=engine_class(engine_name).takes_phonemes)
+    return Planned(document, settings, script)
 
 
 def _prepare_output(folder: Path) -> None:

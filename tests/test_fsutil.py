@@ -144,7 +144,7 @@ def test_a_file_linked_in_under_the_temp_name_stays_while_it_syncs(tmp_path, mon
 
 
 def test_publishing_removes_the_temp_files_of_dead_runs_anywhere_in_the_show(tmp_path, monkeypatch):
-    from audiobook.show.publish import publish_show
+    from audiobook.pipeline import publish
 
     monkeypatch.setattr(fsutil, "STALE_AFTER", 0.0)
     show = tmp_path / "show"
@@ -154,7 +154,8 @@ def test_publishing_removes_the_temp_files_of_dead_runs_anywhere_in_the_show(tmp
     for path in left:
         path.parent.mkdir(parents=True, exist_ok=True)
         path.write_bytes(b"half")
-    publish_show(show)
+    (show / "podcast.toml").write_text('[show]\nemail = "owner@example.com"\n', encoding="utf-8")
+    publish(show)
     assert (show / "index.html").is_file() and _temp_files(show) == []
 
 
