@@ -19,6 +19,7 @@ import numpy as np
 import pytest
 
 import audiobook.audio.engines as engines
+from audiobook import registry
 from audiobook.audio.engines import (
     DEFAULT_ENGINES, ENTRY_POINT_GROUP, Engine, Voice, engine_class, engine_targets, load_engine,
 )
@@ -101,7 +102,7 @@ def plugin(monkeypatch):
     def fake_entry_points(*, group=None, **kwargs):
         return [entry for entry in plugins if entry.group == group]
 
-    monkeypatch.setattr(engines, "entry_points", fake_entry_points)
+    monkeypatch.setattr(registry, "entry_points", fake_entry_points)
     return module
 
 

@@ -188,3 +188,48 @@ def test_front_matter_dates_keep_their_time_and_zone(tmp_path, written, expected
     assert date == expected and type(date) is type(expected)
     if isinstance(expected, datetime.datetime):
         assert date.utcoffset() == expected.utcoffset()
+
+
+# --- the readers' registry -----------------------------------------------------------------
+
+READER_CASES = {  # every registered reader: a file it claims -> the kinds of paragraph it gives
+    "text": ("essay.txt", "Line one\nline two.\n\nSecond paragraph.\n", ["text", "text"]),
+    "markdown": ("essay.md", "# Title\n\n> quoted\n\n- item\n", ["heading", "quote", "list_item"]),
+}
+
+
+def test_every_registered_reader_has_a_case():
+    from audiobook.text.readers import reader_targets
+
+    assert set(reader_targets()) == set(READER_CASES)
+
+
+@pytest.mark.parametrize("name", list(READER_CASES))
+def test_each_reader_reads_the_files_it_claims(tmp_path, name):
+    file_name, content, kinds = READER_CASES[name]
+    document = read_document(write(tmp_path, file_name, content))
+    assert [p.kind for p in document.paragraphs] == kinds
+
+
+def test_a_plugin_reader_is_found_through_its_entry_point(tmp_path, monkeypatch):
+    import sys
+    import types
+    from importlib.metadata import EntryPoint
+
+    from audiobook import registry
+    from audiobook.models import Paragraph
+    from audiobook.text.readers import ENTRY_POINT_GROUP, Reader
+
+    class ShoutReader(Reader):
+        name, suffixes = "shout", (".shout",)
+
+        def paragraphs(self, body):
+            return [Paragraph(kind=TEXT, text=line.upper()) for line in body.splitlines() if line]
+
+    module = types.ModuleType("audiobook_shout_plugin")
+    module.ShoutReader = ShoutReader
+    monkeypatch.setitem(sys.modules, module.__name__, module)
+    plugins = [EntryPoint("shout", f"{module.__name__}:ShoutReader", ENTRY_POINT_GROUP)]
+    monkeypatch.setattr(registry, "entry_points", lambda *, group: [e for e in plugins if e.group == group])
+    assert [p.text for p in read_document(write(tmp_path, "a.shout", "hello\nworld\n")).paragraphs] == ["HELLO", "WORLD"]
+    assert read_document(write(tmp_path, "a.rst", "*plain* text\n")).paragraphs[0].text == "*plain* text"

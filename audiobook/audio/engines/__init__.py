@@ -6,7 +6,6 @@ keeps them reachable from a source checkout whose metadata is not installed.
 """
 from __future__ import annotations
 
-import importlib
 import os
 import pickle
 import select
@@ -15,11 +14,11 @@ import threading
 import time
 import warnings
 from dataclasses import dataclass
-from importlib.metadata import entry_points
 from typing import Callable, TypeVar
 
 import numpy as np
 
+from audiobook import registry
 from audiobook.errors import AudiobookError, EngineCrashed, EngineError
 
 ENTRY_POINT_GROUP = "audiobook.engines"
@@ -187,17 +186,9 @@ def _exit_reason(status: int) -> str:
     return f"exit status {os.WEXITSTATUS(status)}"
 
 
-def _load(target: str) -> type[Engine]:
-    module, _, attr = target.partition(":")
-    return getattr(importlib.import_module(module), attr)
-
-
 def engine_targets() -> dict[str, str]:
     """Engine name -> 'module:Class', built-ins first, then installed plugins."""
-    targets = dict(DEFAULT_ENGINES)
-    for entry in entry_points(group=ENTRY_POINT_GROUP):
-        targets.setdefault(entry.name, entry.value)
-    return targets
+    return registry.targets(ENTRY_POINT_GROUP, DEFAULT_ENGINES)
 
 
 def engine_class(name: str) -> type[Engine]:
@@ -206,7 +197,7 @@ def engine_class(name: str) -> type[Engine]:
         known = ", ".join(sorted(targets))
         raise EngineError(f"unknown engine {name!r}; installed engines: {known}")
     try:
-        return _load(targets[name])
+        return registry.load(targets[name])
     except ImportError as exc:
         raise EngineError(f"engine {name!r} cannot be loaded: {exc}") from exc
 
