@@ -1,4 +1,4 @@
-"""How a run tells its caller what happens, as it happens.
+"""How a run tells its caller what happens, as it happens, and what it made.
 
 The library never prints; it calls these methods. The CLI subclasses
 ``Events`` to print (progress bars, summaries, warnings on stderr); a library
@@ -7,11 +7,13 @@ the CLI can use it without loading the pipeline for ``--help``.
 """
 from __future__ import annotations
 
+from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING
 
+from audiobook.show.record import EpisodeFiles
+
 if TYPE_CHECKING:
-    from audiobook.pipeline import Episode
     from audiobook.settings import Settings
 
 
@@ -36,3 +38,20 @@ class Events:
 
     def built(self, episode: Episode) -> None:
         """One essay is done (or was already up to date)."""
+
+
+@dataclass
+class Episode:
+    """What one build made, for the summary line."""
+
+    mp3: Path
+    files: EpisodeFiles
+    duration: float
+    chapters: int
+    size: int
+    loudness: float
+    synthesized: int
+    cached: int
+    engine: str
+    voice: str
+    up_to_date: bool = False  # nothing changed since the last build: nothing was written

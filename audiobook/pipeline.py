@@ -24,7 +24,7 @@ import datetime
 import hashlib
 import re
 import tempfile
-from dataclasses import dataclass, replace
+from dataclasses import replace
 from pathlib import Path
 from typing import TYPE_CHECKING, Mapping, NamedTuple, Sequence
 
@@ -38,7 +38,7 @@ from audiobook.audio.mix import SAMPLE_RATE, Mix, master
 from audiobook.audio.speak import Speech
 from audiobook.audio.workers import executor
 from audiobook.errors import InputError, OutputError
-from audiobook.events import Events
+from audiobook.events import Episode, Events
 from audiobook.fsutil import atomic_path, remove_stale_temp_files
 from audiobook.models import Document, Script
 from audiobook.settings import Settings, SettingLayers, ShowSettings, read_layers, read_show_file
@@ -50,23 +50,6 @@ if TYPE_CHECKING:
 
 # Settings that say where and how fast a build runs, never what it makes.
 WHERE_NOT_WHAT = {"jobs", "executor", "scheduler"}
-
-
-@dataclass
-class Episode:
-    """What one build made, for the summary line."""
-
-    mp3: Path
-    files: EpisodeFiles
-    duration: float
-    chapters: int
-    size: int
-    loudness: float
-    synthesized: int
-    cached: int
-    engine: str
-    voice: str
-    up_to_date: bool = False  # nothing changed since the last build: nothing was written
 
 
 class Planned(NamedTuple):

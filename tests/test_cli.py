@@ -25,7 +25,7 @@ from audiobook.audio.engines import pyttsx3_engine
 from audiobook.errors import EngineError
 from audiobook.pipeline import plan_essay
 from conftest import (
-    FIELD_NOTES, ROOT, SEED, build_essay, cli_env, parse_vtt, requires_pipeline, run_cli, summary_counts, tools_missing,
+    FIELD_NOTES, ROOT, SEED, build_essay, cli_env, parse_vtt, requires_pipeline, run_cli, summary_counts,
     tree_digest, visible_lines,
 )
 
