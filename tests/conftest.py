@@ -36,6 +36,11 @@ CLI_TIMEOUT = 300  # seconds; a cold seed build takes ~5 s, so this only catches
 
 # --- environment ------------------------------------------------------------
 
+def pytest_addoption(parser):
+    parser.addoption("--regen-golden", action="store_true",
+                     help="rewrite tests/golden/ from this run's output (when a change to the feed or site is intended)")
+
+
 @pytest.fixture(scope="session", autouse=True)
 def isolated_cache(tmp_path_factory):
     """One clip cache per test session, never the user's; no AUDIOBOOK_* from the user's shell.
