@@ -118,17 +118,17 @@ def inspect_episode(mp3: Path) -> str:
     try:
         record = read_record(files)
     except RecordError as exc:
-        return f"{text}\nRecord:    none readable ({exc})"
+        return f"{text}\n{'Record:':<12} none readable ({exc})"
     audio = "matches the MP3" if _sha256(mp3) == record.audio.sha256 else "DIFFERS from the MP3: rebuild it"
-    return "\n".join([
-        text,
-        f"Record:    {files.record.name if files.record.is_file() else files.legacy_record.name} ({audio})",
-        f"GUID:      {record.guid}",
-        f"Published: {record.published.isoformat()}",
-        f"Voice:     {record.engine.name} {record.engine.voice} at {record.engine.rate} words per minute",
-        f"Loudness:  {record.audio.loudness_lufs:.1f} LUFS",
-        f"Segments:  {len(record.segments)}, from {record.source.file}",
-    ])
+    lines = [
+        ("Record", f"{files.record.name if files.record.is_file() else files.legacy_record.name} ({audio})"),
+        ("GUID", record.guid),
+        ("Published", record.published.isoformat()),
+        ("Voice", f"{record.engine.name} {record.engine.voice} at {record.engine.rate} words per minute"),
+        ("Loudness", f"{record.audio.loudness_lufs:.1f} LUFS"),
+        ("Segments", f"{len(record.segments)}, from {record.source.file}"),
+    ]
+    return "\n".join([text, *(f"{label + ':':<12} {value}" for label, value in lines)])
 
 
 def installed_voices(engine: str | None = None, language: str | None = None) -> list[tuple[str, list[Voice] | str]]:

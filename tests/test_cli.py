@@ -14,6 +14,7 @@ import io
 import json
 import os
 import re
+import shutil
 from pathlib import Path
 
 import pytest
@@ -101,6 +102,20 @@ def test_inspect_prints_title_and_chapters_of_a_built_episode(runner, seed_episo
     assert re.search(rf"^Chapters:\s+{len(chapters)}$", result.stdout, re.MULTILINE)
     listed = [line for line in result.stdout.splitlines() if re.match(r"^\s+\d+\s+\d\d:\d\d\s+\d\d:\d\d\s", line)]
     assert [line.split(None, 3)[3] for line in listed] == [c["title"] for c in chapters]
+    record = json.loads(seed_episode.files.record.read_text(encoding="utf-8"))
+    assert re.search(r"^Record:\s+tipping-point\.episode\.json \(matches the MP3\)$", result.stdout, re.MULTILINE)
+    assert re.search(rf"^GUID:\s+{record['guid']}$", result.stdout, re.MULTILINE)
+
+
+@pytest.mark.e2e
+def test_inspect_says_when_the_record_no_longer_matches(runner, seed_episode, tmp_path):
+    copy = tmp_path / "episodes"
+    shutil.copytree(seed_episode.files.folder, copy)
+    with open(copy / seed_episode.mp3.name, "ab") as mp3:
+        mp3.write(b"\0" * 417)  # a frame's worth of padding: still an MP3, no longer the one recorded
+    result = runner.invoke(cli, ["inspect", str(copy / seed_episode.mp3.name)])
+    assert result.exit_code == 0, result.output
+    assert "DIFFERS from the MP3: rebuild it" in result.stdout
 
 
 @requires_pipeline
