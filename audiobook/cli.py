@@ -178,7 +178,8 @@ def plan(essay, show, title, author, rate):
 @cli.command()
 @click.argument("mp3", type=click.Path(path_type=Path))
 def inspect(mp3):
-    """Print the tags and chapters of MP3 as read back from the file.
+    """Print the tags and chapters of MP3 as read back from the file, and what
+    its record says (GUID, publication time, voice) and whether it still matches.
 
     \b
     Example:

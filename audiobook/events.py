@@ -11,10 +11,9 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING
 
-from audiobook.show.record import EpisodeFiles
-
 if TYPE_CHECKING:
     from audiobook.settings import Settings
+    from audiobook.show.record import EpisodeFiles
 
 
 class Events:

@@ -95,6 +95,7 @@ class Clip:
     samples: int  # length at 44.1 kHz
     peak: float  # true peak (4x oversampled), linear full scale
     cached: bool  # True when taken from the cache, False when synthesized now
+    crc32: int  # of its samples in the cache, checked whenever they are read
     profile: object = None  # numpy float32: K-weighted energy per 100 ms block (loudness.py)
     pcm: object = None  # numpy int16: the samples, verified against the cache; let go once mixed
 

@@ -12,8 +12,8 @@ written under a temporary name and renamed into place, so a failed build
 leaves the previous episode as it was. Library code never prints: what a run
 has to say goes to an ``Events`` object, which the CLI prints.
 
-The text stages, tagging and the show side are imported where they are used,
-not at the top: ``build`` forks its synthesis workers before it needs them,
+The text stages, tagging and the show's publishing (feed, site, server) are
+imported where they are used, not at the top: ``build`` forks its synthesis workers before it needs them,
 and whatever this process holds at the fork is counted again in every worker
 and in every clip's fork (their libraries weigh about 20 MB; with them loaded
 first, a cold build's process tree grew from 255 to 330 MB).
@@ -32,7 +32,7 @@ from audiobook.audio.cache import ClipCache, write_wav
 from audiobook.audio.clips import processing_fingerprint, synthesize_checked
 from audiobook.audio.cover import generate_cover, load_cover
 from audiobook.audio.encode import encode_mp3, require_ffmpeg
-from audiobook.audio.engines import Voice, choose_engine, engine_class, engine_targets, load_engine
+from audiobook.audio.engines import Engine, Voice, choose_engine, engine_class, engine_targets, load_engine
 from audiobook.audio.memory import release_free_memory
 from audiobook.audio.mix import SAMPLE_RATE, Mix, master
 from audiobook.audio.speak import Speech
@@ -42,14 +42,15 @@ from audiobook.events import Episode, Events
 from audiobook.fsutil import atomic_path, remove_stale_temp_files
 from audiobook.models import Document, Script
 from audiobook.settings import Settings, SettingLayers, ShowSettings, read_layers, read_show_file
-from audiobook.show.record import (Audio, EngineUsed, EpisodeFiles, EpisodeRecord, RecordError, Source, build_key,
-                                   identity, marks, read_record)
+from audiobook.show.record import (Audio, EngineUsed, EpisodeFiles, EpisodeRecord, RecordError, RecordMissing, Source,
+                                   build_key, identity, marks, read_record)
 
 if TYPE_CHECKING:
     from audiobook.show.publish import Publication
 
-# Settings that say where and how fast a build runs, never what it makes.
-WHERE_NOT_WHAT = {"jobs", "executor", "scheduler"}
+# Settings that say where and how fast a build runs, never what it makes; and the
+# cover's path, whose bytes the build key hashes (the same art by another path is the same episode).
+NOT_WHAT_IT_MAKES = {"jobs", "executor", "scheduler", "cover"}
 
 
 class Planned(NamedTuple):
@@ -73,19 +74,32 @@ def build(essays: Sequence[Path], show_dir: Path, flags: Mapping[str, object], e
     """Render every essay into the show, with one set of synthesis workers, then publish the show."""
     events = events or Events()
     layers = read_layers(show_dir, flags)
-    run = layers.resolve()
+    run = layers.command
+    _refuse_shared_stems(essays)
     engine_name = _choose_engine(run.engine, events)
     require_ffmpeg()
     if run.executor == "dask":
         events.note(f"synthesizing on Dask: {run.scheduler or f'a new LocalCluster of {run.jobs} workers'}")
+    if show_dir.is_dir():
+        remove_stale_temp_files(show_dir)  # what killed builds left would be published with the show
     episodes = []
     with executor(run.executor, engine_name, run.jobs, run.scheduler) as workers:
+        engine = load_engine(engine_name)  # once for every essay, and after the workers are forked
         for number, essay in enumerate(essays, 1):
-            episode = build_episode(essay, layers, engine_name, events, workers, force,
-                                    last=number == len(essays))
+            episode = build_episode(essay, layers, engine, events, workers, force, last=number == len(essays))
             events.built(episode)
             episodes.append(episode)
     return episodes, _publish(layers.show, events, require_feed=False)
+
+
+def _refuse_shared_stems(essays: Sequence[Path]) -> None:
+    """Two essays of one build that would be one episode (notes.md and Notes.md) would overwrite each other."""
+    seen: dict[str, Path] = {}
+    for essay in essays:
+        other = seen.setdefault(episode_stem(essay), essay)
+        if other != essay:
+            raise InputError(f"{other} and {essay} would both be episode {episode_stem(essay)!r}; "
+                             f"rename one, or build them into different shows")
 
 
 def publish(show_dir: Path, events: Events | None = None, base_url: str | None = None) -> Publication:
@@ -114,7 +128,7 @@ def inspect_episode(mp3: Path) -> str:
     from audiobook.audio.tag import format_tags, read_tags
 
     text = format_tags(read_tags(mp3))
-    files = EpisodeFiles(mp3.parent, mp3.name[: -len(mp3.suffix)])
+    files = EpisodeFiles(mp3.parent, mp3.stem)
     try:
         record = read_record(files)
     except RecordError as exc:
@@ -156,7 +170,7 @@ def plan_essay(essay: Path, show_dir: Path, flags: Mapping[str, object], events:
     """`audiobook plan`: what an essay will be spoken as, with the settings a build would use."""
     events = events or Events()
     layers = read_layers(show_dir, flags)
-    return _planned(essay, layers, _choose_engine(layers.resolve().engine, events))
+    return _planned(essay, layers, _choose_engine(layers.command.engine, events))
 
 
 def say_phrase(text: str, show_dir: Path, flags: Mapping[str, object], out: Path,
@@ -167,7 +181,7 @@ def say_phrase(text: str, show_dir: Path, flags: Mapping[str, object], out: Path
     from audiobook.text.normalize import speech_text
 
     layers = read_layers(show_dir, flags)
-    settings = layers.resolve()
+    settings = layers.command
     engine = load_engine(_choose_engine(settings.engine, events or Events()))
     voice = engine.resolve_voice(settings.voice, settings.language)
     speech = load_lexicon(layers.show.directory).apply(speech_text(text, settings.language), engine.takes_phonemes)
@@ -181,7 +195,7 @@ def say_phrase(text: str, show_dir: Path, flags: Mapping[str, object], out: Path
 
 # --- one essay --------------------------------------------------------------------
 
-def build_episode(essay: Path, layers: SettingLayers, engine_name: str, events: Events, workers=None,
+def build_episode(essay: Path, layers: SettingLayers, engine: Engine, events: Events, workers=None,
                   force: bool = False, last: bool = True) -> Episode:
     """Render one essay, unless its episode is already built from the same inputs.
 
@@ -189,18 +203,16 @@ def build_episode(essay: Path, layers: SettingLayers, engine_name: str, events: 
     from audiobook.audio.tag import tag_episode
     from audiobook.show.publish import write_episode
 
-    document, settings, script = _planned(essay, layers, engine_name)          # read, plan
+    document, settings, script = _planned(essay, layers, engine.name)          # read, plan
     events.settings(essay, settings)
-    engine = load_engine(engine_name)
     voice = engine.resolve_voice(settings.voice, settings.language)
     quote_voice = engine.resolve_voice(settings.quote_voice, settings.language) if settings.quote_voice else voice
     cover = load_cover(settings.cover) if settings.cover else generate_cover(settings.title, settings.author)
     files = EpisodeFiles.of(layers.show.directory, episode_stem(essay))
     _prepare_output(files.folder)
-    remove_stale_temp_files(layers.show.directory)  # what killed builds left would be published with the show
     previous = _previous_record(files)
     used = EngineUsed(engine.name, engine.version(), voice, quote_voice, settings.rate)
-    key = build_key({k: v for k, v in settings.values().items() if k not in WHERE_NOT_WHAT}, used,
+    key = build_key({k: v for k, v in settings.values().items() if k not in NOT_WHAT_IT_MAKES}, used,
                     processing_fingerprint(), cover, document.text, script)
     release_free_memory()  # a book's plan and build key leave megabytes of freed heap behind
     if not force and previous and (episode := _unchanged(files, previous, key, len(script.segments))):
@@ -261,11 +273,16 @@ def _prepare_output(folder: Path) -> None:
 
 
 def _previous_record(files: EpisodeFiles) -> EpisodeRecord | None:
-    """What an earlier build of this essay recorded: its GUID and publication time survive every rebuild."""
+    """What an earlier build of this essay recorded: its GUID and publication time
+    survive every rebuild. A record that is there but unreadable stops the build:
+    building over it would give the episode a new GUID, a second copy in every app."""
     try:
         return read_record(files)
-    except RecordError:
+    except RecordMissing:
         return None
+    except RecordError as exc:
+        raise InputError(f"{exc}: it holds the episode's GUID and publication time; restore it, or delete it "
+                         f"to build the episode anew under a new GUID") from None
 
 
 def _unchanged(files: EpisodeFiles, previous: EpisodeRecord, key: str, segments: int) -> Episode | None:

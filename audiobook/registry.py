@@ -21,9 +21,12 @@ def targets(group: str, builtins: dict[str, str]) -> dict[str, str]:
 
 
 def load(target: str) -> type:
-    """The class a 'module:attribute' target names (ImportError when its module cannot load)."""
+    """The class a 'module:attribute' target names; ImportError, saying why, when a
+    plugin cannot be loaded however its import fails."""
     module, _, attribute = target.partition(":")
     try:
         return getattr(importlib.import_module(module), attribute)
-    except AttributeError as exc:
-        raise ImportError(f"{target}: {exc}") from exc
+    except ImportError:
+        raise
+    except Exception as exc:  # noqa: BLE001 - a third party's module may fail in any way at import
+        raise ImportError(f"{target}: {type(exc).__name__}: {exc}") from exc

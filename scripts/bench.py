@@ -479,9 +479,12 @@ class Bench:
             ratio_row("piper one paragraph edited", edit, cold, "piper cold", EDIT_RATIO_TARGET),
         ]
 
-    def keep_copy(self, *files: Path) -> tuple[Path, ...]:
-        into = self.scratch.new("kept")
-        return tuple(Path(shutil.copy2(f, into / f.name)) for f in files)
+    def keep_copy(self, mp3: Path, files: EpisodeFiles) -> tuple[Path, EpisodeFiles]:
+        """A copy of the episode's MP3 and record, out of the way of later builds into its show."""
+        kept = EpisodeFiles(self.scratch.new("kept"), files.stem)
+        for path in (mp3, files.record):
+            shutil.copy2(path, kept.folder / path.name)
+        return kept.mp3, kept
 
     def wer(self, engines: list[str]) -> None:
         try:

@@ -110,7 +110,7 @@ def test_a_clip_reads_back_as_it_was_stored(tmp_path):
     ClipCache(tmp_path).put("ab" * 32, pcm, 44100, 0.3, [0.0])
     entry = ClipCache(tmp_path).get("ab" * 32)
     assert (entry.samples, entry.peak) == (44100, 0.3)
-    assert np.array_equal(read_checked(entry), pcm)
+    assert np.array_equal(read_checked(entry.path, entry.samples, entry.crc32), pcm)
 
 
 @pytest.mark.parametrize("damage", list(DAMAGES))
@@ -121,4 +121,4 @@ def test_a_damaged_clip_is_refused_on_read_saying_how(tmp_path, damage):
     entry = cache.get("ab" * 32)
     spoil(entry.path)
     with pytest.raises(DamagedClip, match=reason):
-        read_checked(entry)
+        read_checked(entry.path, entry.samples, entry.crc32)

@@ -87,11 +87,16 @@ def test_one_damaged_record_leaves_the_others_in_the_feed_with_one_warning(tmp_p
     warnings = [line for line in stderr.splitlines() if line]
     assert len(warnings) == 1, stderr
     assert warnings[0].startswith("audiobook: warning: first.mp3 is left out of the feed and the site: ")
-    assert "first.episode.json" in warnings[0] and "rebuild" in warnings[0]
+    assert "first.episode.json" in warnings[0] and "restore it, or delete it" in warnings[0]
     third = essay(tmp_path, "third.txt", "The third essay, in one sentence.\n")
     _, stderr = ok("build", third, "--show", show, "-q")  # another build is not blocked either
     assert stderr.count("warning") == 1 and len(feed_entries(show)) == 2
-    ok("build", first, "--show", show, "-q")  # rebuilding mends it, under its old name
+    # building over the damaged record would hand the episode a new GUID: refused, in one line
+    refused = run_cli("build", first, "--show", show, "-q")
+    assert refused.returncode == 2 and refused.stderr.count("\n") == 1
+    assert "holds the episode's GUID" in refused.stderr and "restore it, or delete it" in refused.stderr
+    (show / "episodes" / "first.episode.json").unlink()  # the user's choice: a new identity
+    ok("build", first, "--show", show, "-q")
     assert len(feed_entries(show)) == 3
 
 
@@ -136,3 +141,14 @@ def test_plan_build_and_feed_refuse_a_bad_podcast_toml_with_the_same_words(tmp_p
         assert len({a.stderr for a in answers}) == 1, [a.stderr for a in answers]
         assert expected in answers[0].stderr and answers[0].stderr.count("\n") == 1
     assert not (show / "episodes").exists() and not (tmp_path / "s.wav").exists()
+
+
+def test_two_essays_that_would_be_one_episode_are_refused_before_any_work(tmp_path):
+    show = new_show(tmp_path)
+    (tmp_path / "drafts").mkdir()
+    first = essay(tmp_path, "Notes.md", "The first notes.\n")
+    second = essay(tmp_path / "drafts", "notes.md", "Other notes.\n")
+    result = run_cli("build", first, second, "--show", show)
+    assert result.returncode == 2 and result.stderr.count("\n") == 1
+    assert "would both be episode 'notes'" in result.stderr
+    assert not (show / "episodes").exists()

@@ -13,6 +13,8 @@ import numpy as np
 import pyloudnorm
 import pytest
 
+from audiobook.errors import OutputError
+
 from audiobook.audio.cache import ClipCache
 from audiobook.audio.loudness import LoudnessMap, energy_profile
 from audiobook.audio.mix import plan_timeline, write_program
@@ -94,7 +96,7 @@ def test_loudness_map_follows_a_common_gain_exactly():
 def fake_clips(script: Script, seconds_per_word: float = 0.35) -> list[Clip]:
     return [Clip(segment.index, Path(f"/nonexistent/{segment.index}.wav"),
                  int(max(len(segment.speech.split()), 1) * seconds_per_word * RATE) + 17 * segment.index,
-                 0.5, True)
+                 0.5, True, 0)
             for segment in script.segments]
 
 
@@ -162,7 +164,7 @@ def test_the_written_program_has_audio_exactly_where_the_timeline_says(tmp_path)
         pcm = np.round(signal * 32768).clip(-32768, 32767).astype(np.int16)
         entry = cache.put(f"{segment.index:064x}", pcm, RATE, float(np.abs(signal).max()),
                           [float(e) for e in energy_profile(pcm / 32768)])
-        clips.append(Clip(segment.index, entry.path, entry.samples, entry.peak, True, entry.profile))
+        clips.append(Clip(segment.index, entry.path, entry.samples, entry.peak, True, entry.crc32, entry.profile))
     gains = [0.5 + 0.1 * i for i in range(len(clips))]
 
     sink = io.BytesIO()
@@ -182,3 +184,17 @@ def test_the_written_program_has_audio_exactly_where_the_timeline_says(tmp_path)
         meter.add(owner, span.start, clip.profile)
     meter.extend_to(line.total)
     assert meter.integrated(gains) == pytest.approx(pyloudnorm_dual_mono(program), abs=TOLERANCE_LU)
+
+
+def test_a_clip_damaged_between_the_passes_stops_the_build_in_one_line(tmp_path):
+    """The second loudness pass reads clips from the cache again, and trusts them no more than the first."""
+    cache = ClipCache(tmp_path / "clips")
+    script = hand_made_script(0.5)
+    clips = []
+    for segment in script.segments:
+        pcm = np.round(syllables(1.0, -20, seed=segment.index) * 32768).clip(-32768, 32767).astype(np.int16)
+        entry = cache.put(f"{segment.index:064x}", pcm, RATE, 0.5, [0.0])
+        clips.append(Clip(segment.index, entry.path, entry.samples, entry.peak, True, entry.crc32, entry.profile))
+    clips[1].path.write_bytes(clips[1].path.read_bytes()[:-100])
+    with pytest.raises(OutputError, match=r"changed while the episode was being written \(\d+ samples where"):
+        write_program(script, clips, lambda index, clip: 1.0, io.BytesIO())

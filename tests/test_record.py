@@ -49,6 +49,12 @@ REFUSED = {
     "an unreadable time": (lambda d: d.update(published="Jekyll"), "not an ISO 8601 time"),
     "a segment not an object": (lambda d: d["segments"].append(3), "record.segments[3] is not an object"),
     "another episode's record": (lambda d: d.update(stem="other"), "record of episode 'other'"),
+    "a day that is not one": (lambda d: d.update(date="2017-13-45"), "record.date is not a day"),
+    "a hash that is a path": (lambda d: d["audio"].update(sha256="../../../../etc/" + "0" * 48),
+                              "record.audio.sha256 is not a sha256"),
+    "NaN": ('{"schema": 2, "audio": {"duration": NaN}}', "NaN is not a number a record holds"),
+    "release 0.1 with a pause that is text": (lambda d: [d.pop("schema"), d["segments"][1].update(pause_after="x")],
+                                              "not a record of release 0.1"),
 }
 
 

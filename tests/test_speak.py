@@ -293,7 +293,7 @@ def test_a_write_that_fails_halfway_leaves_no_entry_and_no_part_file(cache, monk
     assert speak(script_of(TEXTS[0]), engine, VOICE, RATE, cache).synthesized == 1
 
 
-@pytest.mark.parametrize("damage", ["sidecar missing", "sidecar corrupt", "wav missing"])
+@pytest.mark.parametrize("damage", ["sidecar missing", "sidecar corrupt", "sidecar's peak changed", "wav missing"])
 def test_a_damaged_cache_entry_counts_as_absent(cache, damage):
     clip = speak(script_of(TEXTS[0]), ToneEngine(), VOICE, RATE, cache).clips[0]
     sidecar = clip.path.with_suffix(".json")
@@ -301,6 +301,9 @@ def test_a_damaged_cache_entry_counts_as_absent(cache, damage):
         sidecar.unlink()
     elif damage == "sidecar corrupt":
         sidecar.write_text('{"samples": 12', encoding="utf-8")
+    elif damage == "sidecar's peak changed":  # still JSON, but the gain it would set is wrong
+        meta = json.loads(sidecar.read_text(encoding="utf-8"))
+        sidecar.write_text(json.dumps(dict(meta, peak=meta["peak"] / 2)), encoding="utf-8")
     else:
         clip.path.unlink()
     engine = ToneEngine()
@@ -363,14 +366,14 @@ def test_damaged_cached_clips_are_made_again_and_the_mp3_is_the_same(tmp_path, m
     assert mp3.read_bytes() == built
     for wav in wavs:  # mended in the cache too
         key = wav.stem
-        assert read_checked(ClipCache(tmp_path / "clips").get(key)).size > 0
+        entry = ClipCache(tmp_path / "clips").get(key)
+        assert read_checked(entry.path, entry.samples, entry.crc32).size > 0
 
 
 # --- a second voice for block quotes ---------------------------------------------------------
 
 @pytest.mark.e2e
 def test_block_quotes_are_spoken_in_the_quote_voice(tmp_path):
-    from audiobook.audio.cache import read_clip
     from audiobook.audio.engines import load_engine
     from audiobook.models import NARRATOR, QUOTE_ROLE
     from audiobook.pipeline import plan_essay
@@ -383,7 +386,7 @@ def test_block_quotes_are_spoken_in_the_quote_voice(tmp_path):
                   quote_voice="gmw/en").clips
     by_role = {s.role: c for s, c in zip(script.segments, clips) if s.display == sentence}
     assert set(by_role) == {NARRATOR, QUOTE_ROLE}
-    narrator, quote = read_clip(by_role[NARRATOR].path), read_clip(by_role[QUOTE_ROLE].path)
+    narrator, quote = (read_checked(c.path, c.samples, c.crc32) for c in (by_role[NARRATOR], by_role[QUOTE_ROLE]))
     assert by_role[NARRATOR].path != by_role[QUOTE_ROLE].path
     same_length = min(narrator.size, quote.size)
     assert narrator.size != quote.size or not np.allclose(narrator[:same_length], quote[:same_length])

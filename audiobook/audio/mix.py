@@ -20,7 +20,8 @@ from typing import BinaryIO, Callable, Iterable
 
 import numpy as np
 
-from audiobook.audio.cache import read_clip, to_float
+from audiobook.audio.cache import DamagedClip, read_checked, to_float
+from audiobook.errors import OutputError
 from audiobook.audio.loudness import SAMPLE_RATE, LoudnessMap, PROFILE_BIN, clip_loudness, lufs
 from audiobook.audio.memory import release_free_memory
 from audiobook.models import Clip, Script, Span, Timeline
@@ -109,6 +110,15 @@ def write_silence(sink: BinaryIO, samples: int) -> None:
         samples -= count
 
 
+def _read_again(clip: Clip) -> np.ndarray:
+    """A clip's samples for the second pass, from the cache, checked like the first time."""
+    try:
+        return read_checked(clip.path, clip.samples, clip.crc32)
+    except DamagedClip as damage:
+        raise OutputError(f"cached clip {clip.path} changed while the episode was being written ({damage}); "
+                          f"build again") from None
+
+
 def write_program(script: Script, clips: Iterable[Clip], gain_of: GainOf, sink: BinaryIO,
                   progress: Callable[[int, int], None] | None = None,
                   meter: LoudnessMap | None = None) -> tuple[list[Clip], list[float]]:
@@ -124,7 +134,7 @@ def write_program(script: Script, clips: Iterable[Clip], gain_of: GainOf, sink: 
     write_silence(sink, position)
     for segment, clip in zip(script.segments, clips):
         gain = gain_of(segment.index, clip)
-        samples = to_float(clip.pcm) if clip.pcm is not None else read_clip(clip.path)
+        samples = to_float(clip.pcm if clip.pcm is not None else _read_again(clip))
         samples *= np.float32(gain)  # in place, and written without a copy: a book's mix stays flat
         sink.write(samples.astype("<f4", copy=False).data)
         write_silence(sink, _samples(segment.pause_after))

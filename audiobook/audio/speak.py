@@ -96,7 +96,7 @@ class Speech:
         """The key's entry and its samples, verified; whether it was synthesized again."""
         entry = self._entry(key)
         try:
-            return entry, read_checked(entry), False
+            return entry, read_checked(entry.path, entry.samples, entry.crc32), False
         except DamagedClip as damage:
             rendered = render(self.engine, self._jobs[key])
             self._entries[key] = rendered.store(self.cache, key)
@@ -112,7 +112,7 @@ class Speech:
             for segment, key in zip(self.script.segments, self.keys):
                 entry, pcm, remade = self._checked(key)
                 yield Clip(segment.index, entry.path, entry.samples, entry.peak,
-                           key not in fresh and not remade, entry.profile, pcm)
+                           key not in fresh and not remade, entry.crc32, entry.profile, pcm)
                 fresh.discard(key)
                 self._uses_left[key] -= 1
                 if not self._uses_left[key]:

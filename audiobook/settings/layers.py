@@ -44,7 +44,7 @@ class Settings:
     quote_voice: str | None = None  # block quotes in another voice of the same engine
     rate: int = 175  # words per minute
     bitrate: int = 96  # kbit/s
-    jobs: int = os.cpu_count() or 1
+    jobs: int = min(os.cpu_count() or 1, 64)
     executor: str = "local"  # where clips are synthesized: local processes, or "dask"
     scheduler: str | None = None  # a Dask scheduler; none: the dask executor starts a LocalCluster
     sources: Mapping[str, str] = field(default_factory=dict, compare=False)
@@ -94,6 +94,8 @@ class SettingLayers:
     show_file: ShowFile
     environment: Layer
     flags: Layer
+    command: Settings  # what holds for the whole command: every layer but an essay's
+
 
     @property
     def show(self) -> ShowSettings:
@@ -120,6 +122,5 @@ def read_layers(show_dir: Path, flags: Mapping[str, object], environ: Mapping[st
     environment = {key: (environ[ENV_PREFIX + key.upper()], ENV_PREFIX + key.upper())
                    for key in ENV_KEYS if environ.get(ENV_PREFIX + key.upper())}
     given = {key: (value, "--" + key.replace("_", "-")) for key, value in flags.items() if value is not None}
-    layers = SettingLayers(read_show_file(show_dir), environment, given)
-    layers.resolve()  # a bad variable or flag stops the command here
-    return layers
+    layers = SettingLayers(read_show_file(show_dir), environment, given, Settings())
+    return replace(layers, command=layers.resolve())  # a bad variable or flag stops the command here

@@ -1,8 +1,9 @@
 """podcast.toml, the show's settings file, and its one reader (``audiobook init``
 writes it: show/init.py).
 
-    [show]    the show itself, as the feed and the site present it; title,
-              author, language, cover and link are also every episode's defaults
+    [show]    the show itself, as the feed and the site present it; its author,
+              language, cover and link are also every episode's defaults, and its
+              title every episode's album
     [build]   defaults for every build: engine, voice, rate, bitrate, jobs, executor, scheduler
     [voices]  other voices of the engine: quote (block quotes)
 

@@ -10,7 +10,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from pathlib import Path
 
-from audiobook.show.record import EPISODES, EpisodeFiles, EpisodeRecord, RecordError, read_record
+from audiobook.show.record import EPISODES, EpisodeFiles, EpisodeRecord, RecordError, RecordMissing, read_record
 
 
 @dataclass(frozen=True)
@@ -25,12 +25,16 @@ def load_episodes(show: Path) -> tuple[list[PublishedEpisode], list[str]]:
     found, warnings = [], []
     folder = Path(show) / EPISODES
     for mp3 in sorted(folder.glob("*.mp3")) if folder.is_dir() else []:
-        files = EpisodeFiles(folder, mp3.name[: -len(".mp3")])
+        files = EpisodeFiles(folder, mp3.stem)
         try:
             record = read_record(files)
+        except RecordMissing:
+            warnings.append(f"{mp3.name} is left out of the feed and the site: it has no record "
+                            f"({files.record.name}); build the episode again")
+            continue
         except RecordError as exc:
-            warnings.append(f"{mp3.name} is left out of the feed and the site: its record {exc}; "
-                            f"rebuild the episode with 'audiobook build ESSAY'")
+            warnings.append(f"{mp3.name} is left out of the feed and the site: its record {exc}; restore it, "
+                            f"or delete it and build the episode again (it will get a new GUID)")
             continue
         size = mp3.stat().st_size
         if size != record.audio.bytes:

@@ -1,7 +1,7 @@
 """A new show: ``audiobook init`` writes its podcast.toml, commented, and copies its art.
 
-What it writes must read back, through the one reader (settings.showfile), as
-what it was given; every value is checked before anything is written.
+Every value is checked (by settings.checks, the rules the reader applies)
+before anything is written, and the text must parse back as what it was given.
 """
 from __future__ import annotations
 

@@ -13,13 +13,16 @@ File names (``EpisodeFiles``): every file of episode STEM sits in the show's
 which ends another, so no stem can take another stem's files (an essay
 called ``notes.chapters.md`` is episode ``notes.chapters``, whose record is
 ``notes.chapters.episode.json`` and chapters ``notes.chapters.chapters.json``).
-Release 0.1 wrote the record as ``STEM.json``; those records are still read.
+Release 0.1 wrote the record as ``STEM.json``, a name that can be another
+episode's chapters (``notes`` + ``.chapters.json``); those records are still
+read, and one is removed only once it has been read as this episode's record.
 """
 from __future__ import annotations
 
 import datetime
 import hashlib
 import json
+import re
 import types
 import typing
 import uuid
@@ -36,6 +39,10 @@ VERSION_HEX = 12  # hex digits of the audio's sha256 in a versioned enclosure pa
 
 class RecordError(ValueError):
     """A record that cannot be read: not JSON, a missing field, a wrong type."""
+
+
+class RecordMissing(RecordError):
+    """The episode has no record at all (never built)."""
 
 
 @dataclass(frozen=True)
@@ -177,7 +184,7 @@ class EpisodeRecord:
     def from_json(cls, text: str, stem: str) -> EpisodeRecord:
         """The record in ``text`` (RecordError when it is not one); records of release 0.1 are migrated."""
         try:
-            data = json.loads(text)
+            data = json.loads(text, parse_constant=_no_constant)
         except ValueError as exc:
             raise RecordError(f"not JSON ({exc})") from None
         if not isinstance(data, dict):
@@ -190,6 +197,7 @@ class EpisodeRecord:
         record = _typed(cls, data, "record")
         if record.stem != stem:
             raise RecordError(f"it is the record of episode {record.stem!r}")
+        _check_values(record)
         return record
 
 
@@ -202,11 +210,23 @@ def read_record(files: EpisodeFiles) -> EpisodeRecord:
             continue
         except (OSError, UnicodeDecodeError) as exc:
             raise RecordError(f"{path}: cannot be read ({exc})") from None
+        if path == files.legacy_record and not _written_by_release_0_1(text):
+            continue  # another episode's chapters (see the module's docstring), not a record
         try:
             return EpisodeRecord.from_json(text, files.stem)
         except RecordError as exc:
             raise RecordError(f"{path}: {exc}") from None
-    raise RecordError(f"{files.record}: missing")
+    raise RecordMissing(f"{files.record}: missing")
+
+
+def _written_by_release_0_1(text: str) -> bool:
+    """Whether a STEM.json is release 0.1's record (which names its generator),
+    damaged or not, rather than chapters JSON."""
+    try:
+        data = json.loads(text)
+    except ValueError:
+        return '"generator"' in text
+    return isinstance(data, dict) and "generator" in data
 
 
 def remove_legacy_record(files: EpisodeFiles) -> None:
@@ -279,6 +299,25 @@ def marks(script: Script, timeline: Timeline) -> tuple[tuple[ChapterMark, ...], 
 
 # --- reading JSON into the dataclasses above ---------------------------------------------
 
+_HEX64 = re.compile(r"[0-9a-f]{64}")
+
+
+def _no_constant(name: str):
+    raise ValueError(f"{name} is not a number a record holds")
+
+
+def _check_values(record: EpisodeRecord) -> None:
+    """What types alone do not say: a real day, and hashes that are hashes (one
+    names the folder of the versioned enclosure, so it must not hold a path)."""
+    try:
+        datetime.date.fromisoformat(record.date)
+    except ValueError:
+        raise RecordError(f"record.date is not a day: {record.date!r}") from None
+    for where, value in (("audio.sha256", record.audio.sha256), ("audio.cover_sha256", record.audio.cover_sha256),
+                         ("source.sha256", record.source.sha256)):
+        if not _HEX64.fullmatch(value):
+            raise RecordError(f"record.{where} is not a sha256: {value[:80]!r}")
+
 def _typed(cls: type, data: object, where: str):
     """``data`` as an instance of the dataclass ``cls``, every field checked against its type."""
     if not isinstance(data, dict):
@@ -327,7 +366,14 @@ _RELEASE_0_1_PARAGRAPH_PAUSE, _RELEASE_0_1_HEADING_PAUSE = 0.7, 0.8
 
 
 def _from_release_0_1(data: dict, stem: str) -> dict:
-    """A release 0.1 manifest in the shape of schema 2."""
+    """A release 0.1 manifest in the shape of schema 2 (RecordError when it is not one)."""
+    try:
+        return _migrated(data, stem)
+    except (TypeError, ValueError, AttributeError) as exc:
+        raise RecordError(f"not a record of release 0.1 ({exc})") from None
+
+
+def _migrated(data: dict, stem: str) -> dict:
     migrated = dict(data, schema=SCHEMA, stem=stem)
     if isinstance(data.get("audio"), dict):
         migrated["audio"] = {key: value for key, value in data["audio"].items() if key != "file"}

@@ -61,6 +61,8 @@ def _entries(source: str, table: object) -> dict[str, Entry]:
             value = {"say": value}
         if not isinstance(value, dict) or not (value.get("say") or value.get("ipa")):
             raise ConfigError(f"{source}: entry {word!r} needs a respelling (say) or phonemes (ipa)")
+        if not all(isinstance(value.get(key, ""), str) for key in ("say", "ipa")):
+            raise ConfigError(f"{source}: entry {word!r}: say and ipa must be quoted text")
         entries[str(word)] = Entry(str(word), value.get("say"), value.get("ipa"))
     return entries
 

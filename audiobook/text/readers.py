@@ -114,14 +114,21 @@ def reader_targets() -> dict[str, str]:
 
 
 def reader_for(suffix: str) -> Reader:
-    """The reader that claims ``suffix`` (".md"), plain text when none does."""
-    classes = {}
+    """The reader that claims ``suffix`` (".md"), plain text when none does.
+
+    A plugin that cannot be loaded is passed over unless no other reader
+    claims the suffix: it may have been the one meant for this file."""
+    classes, broken = {}, []
     for name, target in reader_targets().items():
         try:
             classes[name] = registry.load(target)
         except ImportError as exc:
-            raise InputError(f"the {name} reader cannot be loaded: {exc}") from None
-    chosen = next((cls for cls in classes.values() if suffix.lower() in cls.suffixes), classes[FALLBACK])
+            broken.append(f"the {name} reader cannot be loaded ({exc})")
+    chosen = next((cls for cls in classes.values() if suffix.lower() in cls.suffixes), None)
+    if chosen is None:
+        if broken:
+            raise InputError(f"no reader claims {suffix or 'files without a suffix'} and {'; '.join(broken)}")
+        chosen = classes[FALLBACK]
     reason = chosen.unavailable_reason()
     if reason:
         raise InputError(f"{suffix} files need the {chosen.name} reader, which cannot run: {reason}")
