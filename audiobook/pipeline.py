@@ -201,7 +201,7 @@ def build_episode(essay: Path, layers: SettingLayers, engine: Engine, events: Ev
 
     ``last`` says no essay follows, so the workers can go once its speech is done."""
     from audiobook.audio.tag import tag_episode
-    from audiobook.show.publish import write_episode
+    from audiobook.show.episodes import write_episode
 
     document, settings, script = _planned(essay, layers, engine.name)          # read, plan
     events.settings(essay, settings)

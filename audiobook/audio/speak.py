@@ -111,8 +111,11 @@ class Speech:
         try:
             for segment, key in zip(self.script.segments, self.keys):
                 entry, pcm, remade = self._checked(key)
-                yield Clip(segment.index, entry.path, entry.samples, entry.peak,
-                           key not in fresh and not remade, entry.crc32, entry.profile, pcm)
+                clip = Clip(segment.index, entry.path, entry.samples, entry.peak,
+                            key not in fresh and not remade, entry.crc32, entry.profile, pcm)
+                del pcm  # the mix lets go of a clip's samples once written; so must this generator
+                yield clip
+                del clip
                 fresh.discard(key)
                 self._uses_left[key] -= 1
                 if not self._uses_left[key]:

@@ -1,4 +1,10 @@
-"""The episodes of a show, as their records describe them: what the feed and the site publish.
+"""The episodes of a show: each one's files written when it is built
+(``write_episode``), and all of them read back for the feed and the site.
+
+``write_episode`` puts an episode's art, chapters and transcripts in place and
+its record last, so a record always describes files that are there. It stays
+clear of the feed's and the site's libraries, which a build loads only to
+publish, once synthesis is over.
 
 Every MP3 in the show's episodes/ folder is an episode; its record says the
 rest. An episode whose record is missing or damaged, or whose MP3 changed
@@ -10,7 +16,11 @@ from __future__ import annotations
 from dataclasses import dataclass
 from pathlib import Path
 
-from audiobook.show.record import EPISODES, EpisodeFiles, EpisodeRecord, RecordError, RecordMissing, read_record
+from audiobook.fsutil import write_bytes_atomic, write_text_atomic
+from audiobook.models import Timeline
+from audiobook.show.record import (EPISODES, EpisodeFiles, EpisodeRecord, RecordError, RecordMissing, read_record,
+                                   remove_legacy_record)
+from audiobook.show.transcripts import chapters_json, subrip, webvtt
 
 
 @dataclass(frozen=True)
@@ -44,3 +54,13 @@ def load_episodes(show: Path) -> tuple[list[PublishedEpisode], list[str]]:
         found.append(PublishedEpisode(record, files))
     found.sort(key=lambda e: (e.record.published, e.files.stem), reverse=True)
     return found, warnings
+
+
+def write_episode(files: EpisodeFiles, record: EpisodeRecord, timeline: Timeline, cover: bytes) -> None:
+    """The episode's sidecars, each written atomically; the record last."""
+    write_bytes_atomic(files.art, cover)
+    write_text_atomic(files.chapters, chapters_json(timeline))
+    write_text_atomic(files.vtt, webvtt(timeline))
+    write_text_atomic(files.srt, subrip(timeline))
+    write_text_atomic(files.record, record.to_json())
+    remove_legacy_record(files)

@@ -1,35 +1,21 @@
-"""Stage "publish": an episode's files beside its MP3, then the show's feed and site.
+"""Stage "publish": the show's feed and site, from every episode it holds.
 
-``write_episode`` puts an episode's art, chapters and transcripts in place and
-its record last, so a record always describes files that are there.
 ``publish_show`` gathers every episode of the show first, then writes the
-feed and the site from them (plan everything, then write).
+feed and the site from them (plan everything, then write). An episode's own
+files are written by ``episodes.write_episode`` when it is built.
 """
 from __future__ import annotations
 
 from dataclasses import dataclass
 from pathlib import Path
 
-from audiobook.fsutil import remove_stale_temp_files, write_bytes_atomic, write_text_atomic
-from audiobook.models import Timeline
+from audiobook.fsutil import remove_stale_temp_files
 from audiobook.settings import ShowSettings
 from audiobook.show.episodes import load_episodes
 from audiobook.show.feed import write_feed
-from audiobook.show.record import EpisodeFiles, EpisodeRecord, remove_legacy_record
 from audiobook.show.site import write_site
-from audiobook.show.transcripts import chapters_json, subrip, webvtt
 
 DEFAULT_BASE_URL = "http://127.0.0.1:8000/"  # what `audiobook serve` answers on by default
-
-
-def write_episode(files: EpisodeFiles, record: EpisodeRecord, timeline: Timeline, cover: bytes) -> None:
-    """The episode's sidecars, each written atomically; the record last."""
-    write_bytes_atomic(files.art, cover)
-    write_text_atomic(files.chapters, chapters_json(timeline))
-    write_text_atomic(files.vtt, webvtt(timeline))
-    write_text_atomic(files.srt, subrip(timeline))
-    write_text_atomic(files.record, record.to_json())
-    remove_legacy_record(files)
 
 
 @dataclass
