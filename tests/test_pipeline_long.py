@@ -20,7 +20,7 @@ from mutagen.id3 import ID3
 from audiobook.audio.cover import generate_cover
 from audiobook.audio.mix import SAMPLE_RATE
 from audiobook.models import Span, Timeline
-from audiobook.show.publish import chapters_json, subrip, webvtt
+from audiobook.show.transcripts import chapters_json, subrip, webvtt
 from audiobook.audio.tag import tag_episode
 from conftest import SEED, SHARED_CHECKS, ffprobe, parse_srt, parse_vtt, requires_pipeline, run_cli
 
