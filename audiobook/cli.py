@@ -80,8 +80,6 @@ class Terminal(Events):
             click.echo(f"{publication.feed}: feed updated, with the site at {show / 'index.html'}")
         else:
             click.echo(f"{show / 'index.html'}: site updated")
-        for note in publication.notes:
-            self.note(note)
 
 
 def _essay_argument(**kwargs):

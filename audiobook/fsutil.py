@@ -6,14 +6,16 @@ import contextlib
 import fcntl
 import fnmatch
 import os
+import secrets
+import shutil
 import tempfile
 import time
 from pathlib import Path
 
 TEMP_FILES = ".*.part"  # atomic_path's names: .<target name>.<random>.part
 # A temp file younger than this is left alone even when unlocked: it covers the
-# moment between creating a temp file and locking it (or locking what was put
-# under its name).
+# moment between creating a temp file and locking it, and link_atomic's link,
+# which is never locked, between its making and its rename.
 STALE_AFTER = 5.0  # seconds
 
 
@@ -28,8 +30,9 @@ def atomic_path(target: Path, *, durable: bool = True):
 
     ``durable``: the temp file's data reach the disk before the rename, and
     the rename before we return, so after a power cut ``target`` holds the
-    old bytes or the new ones, never an empty file. The data are synced
-    through the path, whoever wrote them (ffmpeg writes the MP3 by path).
+    old bytes or the new ones, never an empty file. Whoever writes the temp
+    file writes it in place by its path (ffmpeg, mutagen), so syncing our own
+    descriptor flushes their data.
     """
     target = Path(target)
     lock, tmp = tempfile.mkstemp(prefix=f".{target.name}.", suffix=".part", dir=target.parent)
@@ -41,7 +44,7 @@ def atomic_path(target: Path, *, durable: bool = True):
         yield Path(tmp)
         os.chmod(tmp, 0o644)
         if durable:
-            _sync_temp(tmp, lock)
+            os.fsync(lock)  # the same file whoever wrote it by its path (ffmpeg, mutagen)
         os.replace(tmp, target)
         if durable:
             _fsync(target.parent)
@@ -49,21 +52,6 @@ def atomic_path(target: Path, *, durable: bool = True):
         with contextlib.suppress(FileNotFoundError):
             os.unlink(tmp)
         os.close(lock)
-
-
-def _sync_temp(tmp: str, lock: int) -> None:
-    """Flush the temp file's data to the disk, through its path."""
-    fd = os.open(tmp, os.O_RDONLY)
-    try:
-        if not os.path.sameopenfile(fd, lock):
-            # The writer put another file under the temp name (the feed links
-            # the MP3 in): lock that one while a long sync runs. A lock held
-            # elsewhere is another live writer's, which keeps it just as well.
-            with contextlib.suppress(BlockingIOError):
-                fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
-        os.fsync(fd)
-    finally:
-        os.close(fd)
 
 
 def _fsync(folder: Path) -> None:
@@ -77,6 +65,26 @@ def _fsync(folder: Path) -> None:
         os.fsync(fd)
     finally:
         os.close(fd)
+
+
+def link_atomic(source: Path, target: Path) -> None:
+    """Make ``target`` a hard link to ``source`` (a copy where the filesystem has
+    none), replacing what was there in one rename. The link shares the data of
+    ``source``, already on disk; only the folder's new entry is synced."""
+    target = Path(target)
+    tmp = target.with_name(f".{target.name}.{secrets.token_hex(6)}.part")
+    try:
+        os.link(source, tmp)
+    except OSError:  # no hard links here (another filesystem, FAT): a copy
+        with atomic_path(target) as partial:
+            shutil.copyfile(source, partial)
+        return
+    try:
+        os.replace(tmp, target)
+    finally:
+        with contextlib.suppress(FileNotFoundError):
+            os.unlink(tmp)
+    _fsync(target.parent)
 
 
 def write_bytes_atomic(target: Path, data: bytes, *, durable: bool = True) -> None:

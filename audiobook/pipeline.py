@@ -161,6 +161,8 @@ def _publish(show: ShowSettings, events: Events, require_feed: bool) -> Publicat
     from audiobook.show.publish import publish_show
 
     publication = publish_show(show, require_feed)
+    for note in publication.notes:
+        events.note(note)
     for warning in publication.warnings:
         events.warn(warning)
     return publication

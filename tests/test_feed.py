@@ -323,7 +323,7 @@ def test_missing_or_bad_base_url_writes_nothing(tmp_path):
     with pytest.raises(ConfigError, match="--base-url"):
         write_feed(load_show(tmp_path), [])
     with pytest.raises(ConfigError, match="http"):
-        write_feed(load_show(tmp_path), [], base_url="example.com/show")
+        write_feed(load_show(tmp_path).served_at("example.com/show"), [])
     assert sorted(p.name for p in tmp_path.iterdir()) == ["podcast.toml"]
 
 

@@ -125,22 +125,23 @@ def test_a_temp_file_whose_writer_lives_stays_and_its_rename_succeeds(tmp_path, 
     assert target.read_text() == "written while a cleanup ran" and not partial.exists()
 
 
-def test_a_file_linked_in_under_the_temp_name_stays_while_it_syncs(tmp_path, monkeypatch):
-    """The feed links the MP3 in under the temp name: that file is not the one locked first."""
-    monkeypatch.setattr(fsutil, "STALE_AFTER", 0.0)
-    mp3 = tmp_path / "episode.mp3"
-    mp3.write_bytes(b"audio")
-    removed, real_fsync = [], os.fsync
+def test_a_link_replaces_its_target_in_one_rename_and_a_cleanup_meanwhile_spares_it(tmp_path, monkeypatch):
+    """The feed's versioned enclosure is a hard link to the MP3, made under a temp name
+    that is never locked: its fresh ctime keeps a concurrent cleanup off it."""
+    mp3, alias = tmp_path / "episode.mp3", tmp_path / "v1" / "episode.mp3"
+    mp3.write_bytes(b"new audio")
+    alias.parent.mkdir()
+    alias.write_bytes(b"old audio")
+    removed, real_replace = [], os.replace
 
-    def fsync_while_a_cleanup_runs(fd):
+    def replace_after_a_cleanup(source, target):
         removed.append(fsutil.remove_stale_temp_files(tmp_path))
-        real_fsync(fd)
+        real_replace(source, target)
 
-    monkeypatch.setattr(os, "fsync", fsync_while_a_cleanup_runs)
-    with fsutil.atomic_path(tmp_path / "alias.mp3") as partial:
-        partial.unlink()
-        os.link(mp3, partial)
-    assert removed == [0, 0] and (tmp_path / "alias.mp3").read_bytes() == b"audio"
+    monkeypatch.setattr(os, "replace", replace_after_a_cleanup)
+    fsutil.link_atomic(mp3, alias)
+    assert removed == [0] and alias.read_bytes() == b"new audio" and os.path.samefile(alias, mp3)
+    assert sorted(p.name for p in alias.parent.iterdir()) == ["episode.mp3"]
 
 
 def test_publishing_removes_the_temp_files_of_dead_runs_anywhere_in_the_show(tmp_path, monkeypatch):

@@ -25,6 +25,7 @@ from audiobook.errors import ConfigError
 from audiobook.settings import checks
 
 SHOW_FILE = "podcast.toml"
+FEED_FILE = "feed.xml"
 COVER_FILE = "cover.jpg"
 DEFAULT_AUTHOR = "Anonymous"
 DEFAULT_LANGUAGE = "en"
@@ -69,7 +70,7 @@ class ShowSettings:
 
     @property
     def feed_url(self) -> str:
-        return self.require_base_url() + "feed.xml"
+        return self.require_base_url() + FEED_FILE
 
     def served_at(self, base_url: str | None) -> ShowSettings:
         """These settings with ``base_url`` (a --base-url flag, or the preview server's address) winning."""

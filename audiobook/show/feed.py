@@ -22,7 +22,6 @@ import datetime
 import email.utils
 import os
 import re
-import shutil
 import urllib.parse
 import uuid
 from pathlib import Path
@@ -35,12 +34,11 @@ from audiobook import __version__
 from audiobook.audio.cover import generate_cover, podcast_jpeg
 from audiobook.display import timestamp
 from audiobook.errors import OutputError
-from audiobook.fsutil import atomic_path, write_bytes_atomic
-from audiobook.settings import COVER_FILE, ShowSettings, checks
+from audiobook.fsutil import link_atomic, write_bytes_atomic
+from audiobook.settings import COVER_FILE, FEED_FILE, ShowSettings, checks
 from audiobook.show.episodes import PublishedEpisode
 from audiobook.show.record import EPISODES, VERSION_HEX, EpisodeRecord
 
-FEED_FILE = "feed.xml"
 ITUNES = "http://www.itunes.com/dtds/podcast-1.0.dtd"
 PODCAST = "https://podcastindex.org/namespace/1.0"
 ATOM = "http://www.w3.org/2005/Atom"
@@ -137,15 +135,15 @@ def _item(channel: etree._Element, show: ShowSettings, episode: PublishedEpisode
             _sub(chapters, "psc:chapter", start=timestamp(round(chapter.start * 1000)), title=chapter.title)
 
 
-def build_feed(show: ShowSettings, episodes: list[PublishedEpisode], base_url: str | None = None) -> bytes:
+def build_feed(show: ShowSettings, episodes: list[PublishedEpisode]) -> bytes:
     """The feed as UTF-8 bytes; the same show and episodes always give the same bytes.
 
-    ``base_url`` (where the show directory is published) overrides the show's.
-    Refuses (ConfigError) without an owner email or a base URL.
+    Refuses (ConfigError) without an owner email or a base URL (``ShowSettings.served_at``
+    gives one for a run).
     """
-    base = checks.base_url(base_url) if base_url else show.require_base_url()
+    base = show.require_base_url()
     owner_email = show.require_email()
-    feed_url = base + FEED_FILE
+    feed_url = show.feed_url
     ordered = sorted(episodes, key=lambda e: (e.record.published, e.files.stem))  # oldest first: episode 1
 
     rss = etree.Element("rss", version="2.0", nsmap=NSMAP)
@@ -186,7 +184,7 @@ def _cover_to_write(show: ShowSettings) -> bytes | None:
     """New bytes for the show's cover.jpg, or None when the one there is right."""
     target = show.directory / COVER_FILE
     if show.cover:
-        wanted = podcast_jpeg(checks.art(show.cover, f"cover of {show.directory}"))
+        wanted = podcast_jpeg(show.cover)  # checked when podcast.toml was read
     elif target.is_file():
         wanted = podcast_jpeg(checks.art(target, f"show art {target}"))
     else:
@@ -200,12 +198,7 @@ def _link_version(episode: PublishedEpisode) -> Path:
     if alias.is_file() and os.path.samefile(alias, episode.files.mp3):
         return alias
     alias.parent.mkdir(exist_ok=True)
-    with atomic_path(alias) as partial:
-        partial.unlink()
-        try:
-            os.link(episode.files.mp3, partial)
-        except OSError:
-            shutil.copyfile(episode.files.mp3, partial)
+    link_atomic(episode.files.mp3, alias)
     return alias
 
 
@@ -221,9 +214,9 @@ def _prune_versions(episodes_folder: Path, keep: set[Path]) -> None:
             folder.rmdir()
 
 
-def write_feed(show: ShowSettings, episodes: list[PublishedEpisode], base_url: str | None = None) -> Path:
+def write_feed(show: ShowSettings, episodes: list[PublishedEpisode]) -> Path:
     """Write the show's feed.xml (and cover.jpg when needed); everything is checked before anything is written."""
-    data = build_feed(show, episodes, base_url)
+    data = build_feed(show, episodes)
     cover = _cover_to_write(show)
     target = show.directory / FEED_FILE
     try:

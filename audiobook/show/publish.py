@@ -20,7 +20,6 @@ DEFAULT_BASE_URL = "http://127.0.0.1:8000/"  # what `audiobook serve` answers on
 
 @dataclass
 class Publication:
-    pages: list[Path]
     feed: Path | None
     notes: list[str]  # what the user should know: no feed yet, a default base URL
     warnings: list[str]  # episodes left out, and why
@@ -35,13 +34,12 @@ def publish_show(show: ShowSettings, require_feed: bool = False) -> Publication:
     """
     episodes, warnings = load_episodes(show.directory)
     remove_stale_temp_files(show.directory)  # of runs killed mid-write: they would be uploaded with the show
-    url = show.base_url or DEFAULT_BASE_URL
     feed, notes = None, ["no feed.xml yet: the show needs an owner email (audiobook init --email you@example.com)"]
     if show.email or require_feed:
         show.require_email()
-        feed = write_feed(show, episodes, base_url=url)  # checks everything before writing
+        feed = write_feed(show.served_at(show.base_url or DEFAULT_BASE_URL), episodes)  # checks before writing
         notes = [] if show.base_url else [
-            f"feed.xml points at {url}; set the public address with "
+            f"feed.xml points at {DEFAULT_BASE_URL}; set the public address with "
             f"'audiobook init --base-url URL --force' or 'audiobook feed --base-url URL'"]
-    pages = write_site(show, episodes)
-    return Publication(pages, feed, notes, warnings)
+    write_site(show, episodes)
+    return Publication(feed, notes, warnings)

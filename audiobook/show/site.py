@@ -26,9 +26,8 @@ import jinja2
 from audiobook.display import clock, human_size
 from audiobook.fsutil import write_bytes_atomic
 from audiobook.models import HEADING, INTRO, OUTRO, QUOTE
-from audiobook.settings import COVER_FILE, ShowSettings
+from audiobook.settings import COVER_FILE, FEED_FILE, ShowSettings
 from audiobook.show.episodes import PublishedEpisode
-from audiobook.show.feed import FEED_FILE
 from audiobook.show.record import EpisodeRecord
 
 INDEX = "index.html"
