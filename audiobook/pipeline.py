@@ -127,22 +127,21 @@ def inspect_episode(mp3: Path) -> str:
     """`audiobook inspect`: the tags as read back from the MP3, and what its record says."""
     from audiobook.audio.tag import format_tags, read_tags
 
-    text = format_tags(read_tags(mp3))
+    tags = read_tags(mp3)
     files = EpisodeFiles(mp3.parent, mp3.stem)
     try:
         record = read_record(files)
     except RecordError as exc:
-        return f"{text}\n{'Record:':<12} none readable ({exc})"
+        return format_tags(tags, [("Record", f"none readable ({exc})")])
     audio = "matches the MP3" if _sha256(mp3) == record.audio.sha256 else "DIFFERS from the MP3: rebuild it"
-    lines = [
+    return format_tags(tags, [
         ("Record", f"{files.record.name if files.record.is_file() else files.legacy_record.name} ({audio})"),
         ("GUID", record.guid),
         ("Published", record.published.isoformat()),
         ("Voice", f"{record.engine.name} {record.engine.voice} at {record.engine.rate} words per minute"),
         ("Loudness", f"{record.audio.loudness_lufs:.1f} LUFS"),
         ("Segments", f"{len(record.segments)}, from {record.source.file}"),
-    ]
-    return "\n".join([text, *(f"{label + ':':<12} {value}" for label, value in lines)])
+    ])
 
 
 def installed_voices(engine: str | None = None, language: str | None = None) -> list[tuple[str, list[Voice] | str]]:

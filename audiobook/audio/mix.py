@@ -51,7 +51,6 @@ Output = Callable[[Callable[[BinaryIO], None]], None]
 @dataclass
 class Mix:
     timeline: Timeline
-    gains: list[float]
     loudness: float  # integrated LUFS (dual mono) expected of the MP3
 
 
@@ -178,4 +177,4 @@ def master(script: Script, clips: Iterable[Clip], output: Output,
         gains = corrected_gains(written, gains, loudness)
         output(lambda sink: write_program(script, written, lambda index, clip: gains[index], sink))
         loudness = program_loudness(timeline, gains, meter)
-    return Mix(timeline, gains, loudness)
+    return Mix(timeline, loudness)

@@ -193,8 +193,9 @@ def _describe_picture(data: bytes) -> dict | str:
         return f"unreadable ({exc})"
 
 
-def format_tags(info: dict) -> str:
-    """The read_tags dict as text a person can scan: fields first, then the chapter table."""
+def format_tags(info: dict, more: list[tuple[str, str]] = ()) -> str:
+    """The read_tags dict as text a person can scan: fields first, then the chapter
+    table, then ``more`` (label, value) lines aligned with the fields."""
     cover = info["cover"]
     if isinstance(cover, dict):
         cover = f"{cover['width']}x{cover['height']} {cover['mode']} {cover['format']}"
@@ -221,6 +222,7 @@ def format_tags(info: dict) -> str:
         lines.append(f"  {'#':>3}  {'start':>6}  {'end':>6}  title")
         for number, (start, end, title) in enumerate(chapters, 1):
             lines.append(f"  {number:>3}  {_clock(start):>6}  {_clock(end):>6}  {title}")
+    lines += [f"{label + ':':<{width}} {value}" for label, value in more]
     return "\n".join(lines)
 
 
