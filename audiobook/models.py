@@ -30,6 +30,8 @@ class Metadata:
     language: str | None = None  # BCP 47, e.g. "en" or "en-GB"
     image: str | None = None  # path to cover art, relative to the essay
     link: str | None = None
+    tags: list[str] = field(default_factory=list)
+    draft: bool = False  # marked unpublished; built only when asked (--drafts)
     chapter_titles: list[str] = field(default_factory=list)
     lexicon: dict = field(default_factory=dict)  # word -> respelling or {say, ipa}
     voices: dict = field(default_factory=dict)  # role -> voice, e.g. {"quote": "gmw/en-gb"}

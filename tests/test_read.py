@@ -218,9 +218,9 @@ def test_a_plugin_reader_is_found_through_its_entry_point(tmp_path, monkeypatch)
 
     from audiobook import registry
     from audiobook.models import Paragraph
-    from audiobook.text.readers import ENTRY_POINT_GROUP, Reader
+    from audiobook.text.readers import ENTRY_POINT_GROUP, TextReader
 
-    class ShoutReader(Reader):
+    class ShoutReader(TextReader):
         name, suffixes = "shout", (".shout",)
 
         def paragraphs(self, body):
