@@ -16,6 +16,7 @@ from audiobook.errors import AudiobookError
 from audiobook.events import Events
 
 SHOW_HELP = "Show directory to write into (created if missing)."
+ENCODING_HELP = "Read text that is not UTF-8 in this encoding (e.g. cp1252, latin-1)."
 
 
 class Terminal(Events):
@@ -100,7 +101,7 @@ def cli() -> None:
 
 
 @cli.command()
-@click.argument("essays", nargs=-1, required=True, type=click.Path(path_type=Path))
+@click.argument("essays", nargs=-1, required=True, metavar="ESSAY_OR_FEED...")
 @click.option("--show", type=click.Path(path_type=Path), default=Path("show"), show_default=True, help=SHOW_HELP)
 @click.option("--engine", help="Speech engine: auto (default: piper if installed, else pyttsx3), piper, pyttsx3.")
 @click.option("--voice", help="Voice id, name or language of the engine (see 'audiobook voices').")
@@ -117,12 +118,22 @@ def cli() -> None:
               help="Dask scheduler to send synthesis to, e.g. tcp://10.0.0.5:8786 (implies --executor dask "
                    "unless an executor is set); "
                    "its workers need the same versions of audiobook and the engine as this machine.")
+@click.option("--latest", type=click.IntRange(min=1), metavar="N",
+              help="Of each feed, build only the N newest posts.")
+@click.option("--drafts", is_flag=True, help="Also build essays marked as drafts in their front matter.")
+@click.option("--encoding", metavar="CODEC", help=ENCODING_HELP)
 @click.option("--force", is_flag=True, help="Rebuild even when nothing changed since the last build.")
 @click.option("--quiet", "-q", is_flag=True, help="No progress or summary; print only each MP3 path.")
 @click.option("--verbose", "-v", is_flag=True, help="Also print every setting and where it came from.")
 def build(essays, show, engine, voice, quote_voice, rate, title, author, cover, jobs, executor, scheduler,
-          force, quiet, verbose):
-    """Render each ESSAY (.txt or .md) into an episode in the show directory.
+          latest, drafts, encoding, force, quiet, verbose):
+    """Render each ESSAY into an episode in the show directory.
+
+    An essay is a text file (.txt), Markdown from any static-site generator
+    (.md, front matter in YAML, TOML or JSON), a saved HTML article
+    (.html) or an EPUB (.epub). A blog's RSS or Atom feed, as a file or an
+    http(s) URL, gives one episode per post; building it again builds only
+    new or changed posts.
 
     Writes episodes/<stem>.mp3 (tagged, with chapters and cover art) and,
     beside it, <stem>.chapters.json, <stem>.vtt, <stem>.srt, <stem>.jpg and
@@ -136,14 +147,17 @@ def build(essays, show, engine, voice, quote_voice, rate, title, author, cover, 
     Examples:
       audiobook build seeds/tipping-point.txt --show show --author "A. Writer"
       audiobook build essays/*.md --executor dask --scheduler tcp://10.0.0.5:8786
+      audiobook build https://example.com/feed.xml --latest 5
     """
     from audiobook import pipeline
+    from audiobook.text.read import Reading
 
     flags = dict(engine=engine, voice=voice, quote_voice=quote_voice, rate=rate, title=title,
                  author=author, cover=cover, jobs=jobs, executor=executor, scheduler=scheduler)
     terminal = Terminal(quiet, verbose)
     try:
-        _, publication = pipeline.build(essays, show, flags, terminal, force=force)
+        _, publication = pipeline.build(essays, show, flags, terminal, force=force,
+                                        reading=Reading(encoding=encoding, latest=latest), drafts=drafts)
     finally:
         terminal.close()
     terminal.published(publication, show)
@@ -156,7 +170,8 @@ def build(essays, show, engine, voice, quote_voice, rate, title, author, cover, 
 @click.option("--title", help="Episode title (overrides front matter).")
 @click.option("--author", help="Author (overrides front matter).")
 @click.option("--rate", type=int, help="Words per minute for the duration estimate.")
-def plan(essay, show, title, author, rate):
+@click.option("--encoding", metavar="CODEC", help=ENCODING_HELP)
+def plan(essay, show, title, author, rate, encoding):
     """Print the chapters and segments ESSAY would be spoken as, without audio.
 
     Shows each segment's speech text after normalisation, its voice role and
@@ -169,7 +184,7 @@ def plan(essay, show, title, author, rate):
     from audiobook.pipeline import plan_essay
     from audiobook.text.plan import format_plan
 
-    planned = plan_essay(essay, show, dict(title=title, author=author, rate=rate), Terminal())
+    planned = plan_essay(essay, show, dict(title=title, author=author, rate=rate), Terminal(), encoding)
     click.echo(format_plan(planned.script, planned.settings.rate))
 
 

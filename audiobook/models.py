@@ -63,6 +63,15 @@ class Document:
     text: str  # the body as written (front matter removed), for USLT and hashing
 
 
+@dataclass(frozen=True)
+class Essay:
+    """What one episode is made from: an essay file, read when its turn comes,
+    or a post of a feed, read with the feed (``document``)."""
+
+    path: Path  # for a feed's post: the post's name in the feed's folder
+    document: Document | None = None
+
+
 @dataclass
 class Segment:
     """The unit of synthesis and of timing."""

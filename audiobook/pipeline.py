@@ -40,13 +40,14 @@ from audiobook.audio.workers import executor
 from audiobook.errors import InputError, OutputError
 from audiobook.events import Episode, Events
 from audiobook.fsutil import atomic_path, remove_stale_temp_files
-from audiobook.models import Document, Script
+from audiobook.models import Document, Essay, Script
 from audiobook.settings import Settings, SettingLayers, ShowSettings, read_layers, read_show_file
 from audiobook.show.record import (Audio, EngineUsed, EpisodeFiles, EpisodeRecord, RecordError, RecordMissing, Source,
                                    build_key, identity, marks, read_record)
 
 if TYPE_CHECKING:
     from audiobook.show.publish import Publication
+    from audiobook.text.read import Reading
 
 # Settings that say where and how fast a build runs, never what it makes; and the
 # cover's path, whose bytes the build key hashes (the same art by another path is the same episode).
@@ -69,12 +70,17 @@ def episode_stem(essay: Path) -> str:
 
 # --- commands -------------------------------------------------------------------
 
-def build(essays: Sequence[Path], show_dir: Path, flags: Mapping[str, object], events: Events | None = None,
-          force: bool = False) -> tuple[list[Episode], Publication]:
-    """Render every essay into the show, with one set of synthesis workers, then publish the show."""
+def build(sources: Sequence[str | Path], show_dir: Path, flags: Mapping[str, object], events: Events | None = None,
+          force: bool = False, reading: Reading | None = None, drafts: bool = False) -> tuple[list[Episode], Publication]:
+    """Render every essay the sources hold (files; feeds, one essay per post) into the show,
+    with one set of synthesis workers, then publish the show. A draft is refused unless ``drafts``."""
+    from audiobook.text.read import Reading, essays_from
+
     events = events or Events()
+    reading = reading or Reading()
     layers = read_layers(show_dir, flags)
     run = layers.command
+    essays = essays_from(sources, reading)
     _refuse_shared_stems(essays)
     engine_name = _choose_engine(run.engine, events)
     require_ffmpeg()
@@ -86,19 +92,21 @@ def build(essays: Sequence[Path], show_dir: Path, flags: Mapping[str, object], e
     with executor(run.executor, engine_name, run.jobs, run.scheduler) as workers:
         engine = load_engine(engine_name)  # once for every essay, and after the workers are forked
         for number, essay in enumerate(essays, 1):
-            episode = build_episode(essay, layers, engine, events, workers, force, last=number == len(essays))
+            episode = build_episode(essay, layers, engine, events, workers, force, last=number == len(essays),
+                                    encoding=reading.encoding, drafts=drafts)
             events.built(episode)
             episodes.append(episode)
     return episodes, _publish(layers.show, events, require_feed=False)
 
 
-def _refuse_shared_stems(essays: Sequence[Path]) -> None:
+def _refuse_shared_stems(essays: Sequence[Essay]) -> None:
     """Two essays of one build that would be one episode (notes.md and Notes.md) would overwrite each other."""
     seen: dict[str, Path] = {}
     for essay in essays:
-        other = seen.setdefault(episode_stem(essay), essay)
-        if other != essay:
-            raise InputError(f"{other} and {essay} would both be episode {episode_stem(essay)!r}; "
+        stem = episode_stem(essay.path)
+        other = seen.setdefault(stem, essay.path)
+        if other != essay.path:
+            raise InputError(f"{other} and {essay.path} would both be episode {stem!r}; "
                              f"rename one, or build them into different shows")
 
 
@@ -167,11 +175,12 @@ def _publish(show: ShowSettings, events: Events, require_feed: bool) -> Publicat
     return publication
 
 
-def plan_essay(essay: Path, show_dir: Path, flags: Mapping[str, object], events: Events | None = None) -> Planned:
-    """`audiobook plan`: what an essay will be spoken as, with the settings a build would use."""
+def plan_essay(essay: Path, show_dir: Path, flags: Mapping[str, object], events: Events | None = None,
+               encoding: str | None = None) -> Planned:
+    """`audiobook plan`: what an essay will be spoken as, with the settings a build would use (drafts too)."""
     events = events or Events()
     layers = read_layers(show_dir, flags)
-    return _planned(essay, layers, _choose_engine(layers.command.engine, events))
+    return _planned(Essay(essay), layers, _choose_engine(layers.command.engine, events), encoding, drafts=True)
 
 
 def say_phrase(text: str, show_dir: Path, flags: Mapping[str, object], out: Path,
@@ -196,20 +205,21 @@ def say_phrase(text: str, show_dir: Path, flags: Mapping[str, object], out: Path
 
 # --- one essay --------------------------------------------------------------------
 
-def build_episode(essay: Path, layers: SettingLayers, engine: Engine, events: Events, workers=None,
-                  force: bool = False, last: bool = True) -> Episode:
+def build_episode(essay: Essay, layers: SettingLayers, engine: Engine, events: Events, workers=None,
+                  force: bool = False, last: bool = True, encoding: str | None = None,
+                  drafts: bool = False) -> Episode:
     """Render one essay, unless its episode is already built from the same inputs.
 
     ``last`` says no essay follows, so the workers can go once its speech is done."""
     from audiobook.audio.tag import tag_episode
     from audiobook.show.episodes import write_episode
 
-    document, settings, script = _planned(essay, layers, engine.name)          # read, plan
-    events.settings(essay, settings)
+    document, settings, script = _planned(essay, layers, engine.name, encoding, drafts)          # read, plan
+    events.settings(essay.path, settings)
     voice = engine.resolve_voice(settings.voice, settings.language)
     quote_voice = engine.resolve_voice(settings.quote_voice, settings.language) if settings.quote_voice else voice
     cover = load_cover(settings.cover) if settings.cover else generate_cover(settings.title, settings.author)
-    files = EpisodeFiles.of(layers.show.directory, episode_stem(essay))
+    files = EpisodeFiles.of(layers.show.directory, episode_stem(essay.path))
     _prepare_output(files.folder)
     previous = _previous_record(files)
     used = EngineUsed(engine.name, engine.version(), voice, quote_voice, settings.rate)
@@ -224,7 +234,7 @@ def build_episode(essay: Path, layers: SettingLayers, engine: Engine, events: Ev
     with atomic_path(files.mp3) as partial:
         mixed = master(script, speech, lambda write: encode_mp3(write, partial, sample_rate=SAMPLE_RATE,  # mix
                                                                  bitrate=settings.bitrate),
-                       progress=lambda done, total: events.progress(essay, done, total),
+                       progress=lambda done, total: events.progress(essay.path, done, total),
                        speech_done=workers.shutdown if workers is not None and last else None)
         tag_episode(partial, title=settings.title, author=settings.author,                    # tag
                     album=settings.album or settings.title, date=day, description=settings.description,
@@ -244,19 +254,23 @@ def _choose_engine(name: str, events: Events) -> str:
     return chosen
 
 
-def _planned(essay: Path, layers: SettingLayers, engine_name: str) -> Planned:
+def _planned(essay: Essay, layers: SettingLayers, engine_name: str, encoding: str | None = None,
+             drafts: bool = False) -> Planned:
     """The essay read, its settings resolved (the title and description it does
-    not give taken from its text) and its script planned."""
+    not give taken from its text) and its script planned. A draft is refused unless ``drafts``."""
     from audiobook.text.lexicon import load_lexicon
     from audiobook.text.plan import plan_script, resolve_description, resolve_title
     from audiobook.text.read import read_document
 
-    document = read_document(essay)
-    settings = layers.resolve(essay, document.metadata).derive("engine", engine_name, "the engine chosen for this run")
+    document = essay.document or read_document(essay.path, encoding)
+    if document.metadata.draft and not drafts:
+        raise InputError(f"{essay.path}: is marked as a draft in its front matter; publish it there, "
+                         f"or build it anyway with --drafts")
+    settings = layers.resolve(essay.path, document.metadata).derive("engine", engine_name, "the engine chosen for this run")
     if not settings.title:
-        settings = settings.derive("title", resolve_title(document), f"text of {essay.name}")
+        settings = settings.derive("title", resolve_title(document), f"text of {essay.path.name}")
     if not settings.description:
-        settings = settings.derive("description", resolve_description(document), f"opening of {essay.name}")
+        settings = settings.derive("description", resolve_description(document), f"opening of {essay.path.name}")
     metadata = replace(document.metadata, title=settings.title, author=settings.author, date=settings.date,
                        description=settings.description, language=settings.language, link=settings.link)
     script = plan_script(document, metadata, lexicon=load_lexicon(layers.show.directory, document.metadata.lexicon),

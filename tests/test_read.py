@@ -195,6 +195,9 @@ def test_front_matter_dates_keep_their_time_and_zone(tmp_path, written, expected
 READER_CASES = {  # every registered reader: a file it claims -> the kinds of paragraph it gives
     "text": ("essay.txt", "Line one\nline two.\n\nSecond paragraph.\n", ["text", "text"]),
     "markdown": ("essay.md", "# Title\n\n> quoted\n\n- item\n", ["heading", "quote", "list_item"]),
+    "feed": ("posts.rss", '<rss version="2.0"><channel><item><title>A post</title><description>'
+                          '&lt;h2&gt;Part&lt;/h2&gt;&lt;p&gt;Text.&lt;/p&gt;</description></item></channel></rss>',
+             ["heading", "text"]),
 }
 
 
@@ -206,9 +209,15 @@ def test_every_registered_reader_has_a_case():
 
 @pytest.mark.parametrize("name", list(READER_CASES))
 def test_each_reader_reads_the_files_it_claims(tmp_path, name):
+    from audiobook.text.readers import HEAD_BYTES, reader_for
+
     file_name, content, kinds = READER_CASES[name]
-    document = read_document(write(tmp_path, file_name, content))
-    assert [p.kind for p in document.paragraphs] == kinds
+    path = write(tmp_path, file_name, content)
+    data = path.read_bytes()
+    reader = reader_for(path, data[:HEAD_BYTES])
+    assert reader.name == name
+    first, *_ = reader.read_all(path, data)
+    assert [p.kind for p in first.paragraphs] == kinds
 
 
 def test_a_plugin_reader_is_found_through_its_entry_point(tmp_path, monkeypatch):
