@@ -32,7 +32,8 @@ TITLE_KEYS = ("title",)
 AUTHOR_KEYS = ("author", "authors")
 DATE_KEYS = ("date", "pubdate", "publishdate", "published", "created")
 DESCRIPTION_KEYS = ("description", "summary", "excerpt", "subtitle")
-IMAGE_KEYS = ("image", "cover", "heroimage", "featured_image", "featuredimage", "thumbnail", "banner", "og_image")
+IMAGE_KEYS = ("image", "cover", "heroimage", "featured_image", "featuredimage", "thumbnail", "banner", "og_image",
+              "images")  # Hugo's list of social images: the first is the card
 LANGUAGE_KEYS = ("lang", "language", "locale")
 TAG_KEYS = ("tags", "categories", "category", "keywords")
 LINK_KEYS = ("link", "canonical_url", "canonicalurl")
@@ -49,6 +50,8 @@ AUTHORS_FILES = ("authors.yml", "authors.yaml", ".authors.yml")
 # YYYY-MM-DD, then optionally a time and a zone: "T" or spaces between, "Z", "+0200" or "+02:00".
 _DATE_TIME = re.compile(r"(\d{4}-\d{2}-\d{2})(?:(?:T|\s+)(\d{1,2}:\d{2}(?::\d{2}(?:\.\d+)?)?)"
                         r"\s*(Z|[+-]\d{2}:?\d{2})?)?", re.IGNORECASE)
+# Days written out, as Astro's starter writes pubDate ('Jul 08 2022') and people write dates by hand.
+_WRITTEN_DAYS = ("%b %d %Y", "%B %d %Y", "%b %d, %Y", "%B %d, %Y", "%d %b %Y", "%d %B %Y")
 _NAME_DATE = re.compile(r"(\d{4}-\d{2}-\d{2})(?:[-_.]|$)")
 _MARKDOWN_LINK = re.compile(r"\[([^\]]+)\]\([^)]*\)")
 _URL = re.compile(r"[a-z][a-z0-9+.-]*://|//|data:", re.IGNORECASE)
@@ -82,10 +85,7 @@ def essay_date(value: object) -> datetime.date | datetime.datetime:
     written = str(value).strip()
     match = _DATE_TIME.fullmatch(written)
     if match is None:
-        try:  # RFC 2822, as feeds write dates: "Thu, 19 Oct 2017 21:33:00 +0200"
-            return essay_date(email.utils.parsedate_to_datetime(written))
-        except (TypeError, ValueError, IndexError):
-            raise ValueError(written) from None
+        return _written_out(written)
     day, time, zone = match.groups()
     if time is None:
         return datetime.date.fromisoformat(day)
@@ -95,6 +95,19 @@ def essay_date(value: object) -> datetime.date | datetime.datetime:
     elif ":" not in zone:
         zone = f"{zone[:3]}:{zone[3:]}"  # fromisoformat wants +02:00
     return datetime.datetime.fromisoformat(f"{day}T{int(hours):02d}:{rest}{zone}")
+
+
+def _written_out(written: str) -> datetime.date | datetime.datetime:
+    """A day in words ('Jul 08 2022'), or RFC 2822 as feeds write dates ('Thu, 19 Oct 2017 21:33:00 +0200')."""
+    for layout in _WRITTEN_DAYS:
+        try:
+            return datetime.datetime.strptime(written, layout).date()
+        except ValueError:
+            pass
+    try:
+        return essay_date(email.utils.parsedate_to_datetime(written))
+    except (TypeError, ValueError, IndexError):
+        raise ValueError(written) from None
 
 
 def date_from_name(path: Path) -> datetime.date | None:
@@ -209,6 +222,8 @@ def _image(path: Path, value: object) -> str | None:
     """The cover image's path: as written when it is there beside the essay; a site path
     (``/images/x.png``) found in the site's root, static/, public/ or assets/ above it;
     None for a URL or a site path that is nowhere near (the build makes a cover instead)."""
+    if isinstance(value, list):
+        value = value[0]
     if isinstance(value, dict):
         value = _first({str(k).lower(): v for k, v in value.items()}, IMAGE_OBJECT_KEYS)
     written = _as_text(value)
