@@ -6,7 +6,7 @@ import io
 import pytest
 from PIL import Image
 
-from audiobook.audio.cover import generate_cover, load_cover
+from audiobook.audio.cover import fit_cover, generate_cover, load_cover
 from audiobook.errors import ConfigError
 
 
@@ -119,3 +119,40 @@ def test_load_cover_rejects_unusable_images(tmp_path, make, expected):
         load_cover(path)
     message = str(caught.value)
     assert str(path) in message and "\n" not in message
+
+
+# a front matter image as blogs have them -> the side of the square cover made from it
+@pytest.mark.parametrize("size, side", [
+    ((1200, 630), 1400),  # the usual social card
+    ((800, 800), 1400),  # a small square
+    ((2400, 1260), 2400),  # a large card keeps its detail
+    ((5000, 1000), 3000),  # a banner
+    ((630, 1200), 1400),  # portrait
+])
+def test_fit_cover_makes_a_web_image_a_square_cover_and_says_so(tmp_path, size, side):
+    path = tmp_path / "card.png"
+    image = Image.new("RGB", size, (240, 240, 240))
+    image.paste((200, 20, 20), (0, 0, 10, size[1]))  # a red band down the left edge ...
+    image.paste((20, 20, 200), (size[0] - 10, 0, size[0], size[1]))  # ... and a blue one down the right
+    image.save(path)
+    cover, warning = fit_cover(path)
+    square = assert_podcast_cover(cover, side=side)
+    scale = min(side / size[0], side / size[1])
+    middle = side // 2
+    left = (side - round(size[0] * scale)) // 2
+    right = left + round(size[0] * scale) - 1
+    assert square.getpixel((left + 1, middle))[0] > 150  # nothing cropped: both edges are in the cover
+    assert square.getpixel((right - 1, middle))[2] > 150
+    assert f"{size[0]}x{size[1]}" in warning and str(path) in warning and "\n" not in warning
+
+
+def test_fit_cover_leaves_a_podcast_square_alone(tmp_path):
+    path = write_image(tmp_path / "art.jpg", (1600, 1600))
+    assert fit_cover(path) == (load_cover(path), None)
+
+
+def test_fit_cover_still_refuses_what_it_cannot_read(tmp_path):
+    path = tmp_path / "cover.jpg"
+    text_renamed_jpeg(path)
+    with pytest.raises(ConfigError, match="cannot be read"):
+        fit_cover(path)

@@ -1,8 +1,14 @@
 """Cover art: a generated title card, or the user's own image made podcast-ready.
 
 Apple Podcasts and most apps want a square RGB JPEG or PNG of 1400-3000 px;
-both functions here return exactly that, as JPEG bytes ready for APIC and
+every function here returns exactly that, as JPEG bytes ready for APIC and
 for the show directory's cover.jpg.
+
+Art the user gives for the podcast (``--cover``, ``AUDIOBOOK_COVER``,
+podcast.toml) must be at least 1400 px on its short side: a smaller one is
+refused, since they chose it for this. An essay's front matter image was made
+for the web, most often a 1200x630 social card, so ``fit_cover`` makes a
+square cover of it, the whole picture on a blurred fill of itself, and says so.
 """
 from __future__ import annotations
 
@@ -12,14 +18,15 @@ import io
 import math
 from pathlib import Path
 
-from PIL import Image, ImageDraw, ImageFont, ImageOps
+from PIL import Image, ImageDraw, ImageFilter, ImageFont, ImageOps
 
 from audiobook.errors import ConfigError
-from audiobook.settings.checks import MAX_ART_SIDE, MIN_ART_SIDE
+from audiobook.settings.checks import ELLIPSIS, MAX_ART_SIDE, MIN_ART_SIDE
 
 JPEG_QUALITY = 90
 LABEL = "AUDIO EDITION"
-ELLIPSIS = "\u2026"
+# How soft the fill behind a fitted picture is, as a share of the cover's side.
+FILL_BLUR = 0.03
 
 
 def generate_cover(title: str, author: str, size: int = 1400) -> bytes:
@@ -64,24 +71,47 @@ def generate_cover(title: str, author: str, size: int = 1400) -> bytes:
 
 def load_cover(path: Path) -> bytes:
     """Turn the user's image into a square RGB JPEG, or say clearly why it cannot be used."""
+    image = _open(path)
+    short_side = min(image.size)
+    if short_side < MIN_ART_SIDE:
+        raise ConfigError(f"cover image {path} is {image.width}x{image.height} px: podcast apps need at "
+                          f"least {MIN_ART_SIDE} px on the short side, use a larger image")
+    square = ImageOps.fit(image, (short_side, short_side), method=Image.Resampling.LANCZOS)
+    if short_side > MAX_ART_SIDE:
+        square = square.resize((MAX_ART_SIDE, MAX_ART_SIDE), Image.Resampling.LANCZOS)
+    return _jpeg_bytes(square)
+
+
+def fit_cover(path: Path) -> tuple[bytes, str | None]:
+    """An essay's own image as a square cover, and a warning when it had to be made square or larger.
+
+    Nothing is cropped: a social card's text would lose its ends. The whole
+    picture sits in the middle of a square filled with a blurred, enlarged
+    copy of itself, as video apps show a portrait clip."""
+    image = _open(path)
+    if image.width == image.height and image.width >= MIN_ART_SIDE:
+        return load_cover(path), None
+    side = min(max(*image.size, MIN_ART_SIDE), MAX_ART_SIDE)
+    fill = ImageOps.fit(image, (side, side), method=Image.Resampling.LANCZOS)
+    square = fill.filter(ImageFilter.GaussianBlur(side * FILL_BLUR))
+    picture = ImageOps.contain(image, (side, side), method=Image.Resampling.LANCZOS)
+    square.paste(picture, ((side - picture.width) // 2, (side - picture.height) // 2))
+    return _jpeg_bytes(square), (f"cover image {path} is {image.width}x{image.height} px, not a square of "
+                                 f"{MIN_ART_SIDE}-{MAX_ART_SIDE} px: the episode has a {side} px square made "
+                                 f"from it; give a square image for a sharper cover")
+
+
+def _open(path: Path) -> Image.Image:
+    """The image at path, decoded, upright and flattened to RGB, or a ConfigError saying why not."""
     path = Path(path)
     if not path.is_file():
         raise ConfigError(f"cover image {path} not found: check the image path, or remove it to get a generated cover")
     try:
         with Image.open(path) as opened:
             opened.load()  # decode now: a truncated file only fails when pixels are read
-            image = ImageOps.exif_transpose(opened)
+            return _flatten(ImageOps.exif_transpose(opened))
     except (OSError, SyntaxError, ValueError, Image.DecompressionBombError) as exc:
         raise ConfigError(f"cover image {path} cannot be read ({exc}): save it again as a JPEG or PNG") from exc
-
-    short_side = min(image.size)
-    if short_side < MIN_ART_SIDE:
-        raise ConfigError(f"cover image {path} is {image.width}x{image.height} px: podcast apps need at "
-                          f"least {MIN_ART_SIDE} px on the short side, use a larger image")
-    square = ImageOps.fit(_flatten(image), (short_side, short_side), method=Image.Resampling.LANCZOS)
-    if short_side > MAX_ART_SIDE:
-        square = square.resize((MAX_ART_SIDE, MAX_ART_SIDE), Image.Resampling.LANCZOS)
-    return _jpeg_bytes(square)
 
 
 def podcast_jpeg(path: Path) -> bytes:

@@ -20,6 +20,13 @@ from audiobook.errors import ConfigError
 
 MIN_ART_SIDE, MAX_ART_SIDE = 1400, 3000  # Apple's range for show and episode art, in pixels
 
+# The longest title, author and description kept; longer ones are cut with an ellipsis. Apple takes
+# 4000 characters of description; podcast apps and ID3 readers show about a line of a title or author,
+# and 255 characters is where common tag editors and feed validators stop.
+# https://podcasters.apple.com/support/823-podcast-requirements
+TEXT_CAPS = {"title": 255, "album": 255, "author": 255, "description": 4000}
+ELLIPSIS = "\u2026"
+
 CATEGORY_SEPARATOR = ">"
 # Apple Podcasts categories and subcategories, as Apple spells them.
 # https://podcasters.apple.com/support/1691-apple-podcasts-categories (the 2019 list, current in 2025)
@@ -66,6 +73,21 @@ def text(value: object, where: str) -> str | None:
     return value.strip() or None
 
 
+def capped(text_value: str | None, limit: int) -> str | None:
+    """The text, or as much of it as fits in ``limit`` characters ending in "…", cut between words when one is near."""
+    if text_value is None or len(text_value) <= limit:
+        return text_value
+    cut = text_value[:limit - 1]
+    space = cut.rfind(" ")
+    if space > limit * 0.8:
+        cut = cut[:space]
+    return cut.rstrip() + ELLIPSIS
+
+
+def _capped_text(limit: int) -> Callable[[object, str], str | None]:
+    return lambda value, where: capped(text(value, where), limit)
+
+
 def flag(value: object, where: str) -> bool:
     if not isinstance(value, bool):
         raise ConfigError(f"{where}: must be true or false, got {value!r}")
@@ -109,8 +131,8 @@ EXECUTORS = ("local", "dask")
 # The rule for each setting of a build, whichever layer gives it (layers.py);
 # podcast.toml's [build] and [voices] values are held to it when the file is read.
 SETTINGS: dict[str, Callable[[object, str], object]] = {
-    **dict.fromkeys(("title", "author", "album", "description", "link", "engine", "voice", "quote_voice",
-                     "scheduler"), text),
+    **dict.fromkeys(("link", "engine", "voice", "quote_voice", "scheduler"), text),
+    **{key: _capped_text(limit) for key, limit in TEXT_CAPS.items()},
     "date": lambda value, where: value,  # typed by the essay's reader, the only layer that sets it
     "language": _language_setting,
     "cover": _path_setting,

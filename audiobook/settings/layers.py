@@ -72,8 +72,17 @@ ENV_KEYS = ("author", "language", "engine", "voice", "quote_voice", "rate", "bit
             "executor", "scheduler")
 
 
+# How the front matter layer names itself in Settings.sources.
+FRONT_MATTER = "front matter of"
+
+
+def from_front_matter(settings: Settings, key: str) -> bool:
+    """Whether the essay's front matter gave this setting (its cover is then fitted, not refused)."""
+    return settings.source(key).startswith(FRONT_MATTER)
+
+
 def _front_matter(essay: Path, metadata: Metadata) -> Layer:
-    where = f"front matter of {essay.name}"
+    where = f"{FRONT_MATTER} {essay.name}"
     given = {
         "title": metadata.title,
         "author": metadata.author,

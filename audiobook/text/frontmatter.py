@@ -1,114 +1,138 @@
-"""YAML front matter: the block between '---' lines that static-site generators
-put before an essay, read into Metadata.
+"""Front matter: the block of fields static-site generators put before an
+essay, found, split off and parsed safely here; ``dialects`` maps its fields
+onto Metadata.
 
-Only known keys are kept. Dates are typed here, once, from the text as
-written (YAML's own timestamps are turned off): a day (``2017-10-19``)
-stays a date; a time with a zone (Jekyll's ``2017-10-19 21:33:00 +0200``,
-Hugo's ``2017-10-19T21:33:00+02:00``, RFC 2822) becomes an aware datetime
-that keeps its zone; a time without a zone is taken as UTC.
+Four shapes are read, each only at the very top of the file:
+
+- YAML between ``---`` lines (Jekyll, Hugo, Eleventy, Astro, Gatsby,
+  Docusaurus, MkDocs Material, Obsidian);
+- TOML between ``+++`` lines (Hugo, Zola);
+- one JSON object (Hugo);
+- ``Key: value`` header lines up to the first blank line (Pelican,
+  MultiMarkdown), only when the first key is one they use.
+
+Front matter is never part of the body, so it is never spoken; ``limits``
+refuses hostile blocks.
 """
 from __future__ import annotations
 
-import datetime
-import email.utils
+import json
 import re
+import tomllib
 from pathlib import Path
 
-import yaml
-from frontmatter.default_handlers import YAMLHandler
+from frontmatter.default_handlers import BaseHandler, YAMLHandler
 
 from audiobook.errors import InputError
 from audiobook.models import Metadata
+from audiobook.text.dialects import date_from_name, metadata_from_fields
+from audiobook.text.limits import load_yaml, too_deep, within_budget, within_size
 
-# Front matter keys copied to Metadata as strings; anything else is ignored.
-STRING_KEYS = ("title", "author", "description", "language", "image", "link")
-# YYYY-MM-DD, then optionally a time and a zone: "T" or spaces between, "Z", "+0200" or "+02:00".
-_DATE_TIME = re.compile(r"(\d{4}-\d{2}-\d{2})(?:(?:T|\s+)(\d{1,2}:\d{2}(?::\d{2}(?:\.\d+)?)?)"
-                        r"\s*(Z|[+-]\d{2}:?\d{2})?)?", re.IGNORECASE)
-
-
-class _DatesAsWritten(yaml.SafeLoader):
-    """YAML that leaves dates as written, for ``essay_date`` to read: PyYAML's own
-    timestamps take "2017-10-19" but not Jekyll's "2017-10-19 21:33:00 +0200",
-    and fail on "2017-13-45" without naming the key."""
-
-
-_DatesAsWritten.yaml_implicit_resolvers = {
-    first: [(tag, pattern) for tag, pattern in resolvers if tag != "tag:yaml.org,2002:timestamp"]
-    for first, resolvers in yaml.SafeLoader.yaml_implicit_resolvers.items()
-}
+# Pelican's and MultiMarkdown's header keys: a file whose first line starts with one of these has a header block.
+HEADER_KEYS = frozenset({
+    "title", "date", "modified", "author", "authors", "category", "tags", "keywords", "summary",
+    "description", "slug", "lang", "language", "status", "subtitle", "image", "cover",
+})
+HEADER_LINE = re.compile(r"(?P<key>[A-Za-z][A-Za-z0-9_-]*)[ \t]*:[ \t]*(?P<value>.*)")
+TOML_FENCE = re.compile(r"^\+{3,}\s*$", re.MULTILINE)
 
 
 def split_front_matter(path: Path, text: str) -> tuple[Metadata, str]:
-    """Metadata from a leading YAML block fenced by '---' lines, and the body after it."""
+    """Metadata from a leading front matter block, and the body after it.
+
+    Without a date in the front matter, a ``YYYY-MM-DD`` prefix of the file's
+    or its folder's name gives it, as Jekyll does."""
     text = text.strip()
-    handler = YAMLHandler()
-    if not handler.detect(text):
-        return Metadata(), text
-    try:
-        front, body = handler.split(text)
-    except ValueError:  # an opening '---' with no closing one: a thematic break, not front matter
-        return Metadata(), text
-    try:
-        fields = handler.load(front, Loader=_DatesAsWritten) or {}
-    except yaml.YAMLError as error:
-        problem = str(error).splitlines()[0]
-        raise InputError(f"{path}: bad YAML front matter ({problem}); fix the block between the '---' lines.") from None
+    found = _split(path, text)
+    if found is None:
+        return Metadata(date=date_from_name(path)), text
+    fields, body, fence = found
     if not isinstance(fields, dict):
-        raise InputError(f"{path}: front matter must be 'key: value' lines; fix the block between the '---' lines.")
+        raise InputError(f"{path}: front matter must be 'key: value' lines; fix the block at the top ({fence}).")
+    within_budget(path, fields, "front matter")
     if not body.strip():
-        raise InputError(f"{path}: has front matter but no essay text after it; add the essay below the '---' line.")
-    return _metadata(path, fields), body.strip()
+        raise InputError(f"{path}: has front matter but no essay text after it; add the essay below the block.")
+    metadata = metadata_from_fields(path, fields)
+    if metadata.date is None:
+        metadata.date = date_from_name(path)
+    return metadata, body.strip()
 
 
-def _metadata(path: Path, fields: dict) -> Metadata:
-    values = {key: _as_text(fields.get(key)) for key in STRING_KEYS}
-    chapters = fields.get("chapters") or []
-    if isinstance(chapters, str):
-        chapters = [chapters]
-    if not isinstance(chapters, list):
-        raise InputError(f"{path}: front matter 'chapters' must be a list of titles; write one '- title' per line.")
-    titles = [title for title in map(_as_text, chapters) if title]
-    tables = {}
-    for key in ("lexicon", "voices"):
-        tables[key] = fields.get(key) or {}
-        if not isinstance(tables[key], dict):
-            raise InputError(f"{path}: front matter '{key}' must be 'word: value' lines under it.")
-    date = fields.get("date")
+def refuse_draft(path: Path, metadata: Metadata) -> None:
+    """Stop a build of an essay its front matter marks unpublished; the CLI skips this under ``--drafts``."""
+    if metadata.draft:
+        raise InputError(f"{path}: is marked as a draft in its front matter; build it with --drafts, "
+                         f"or remove the mark when it is ready.")
+
+
+def _split(path: Path, text: str) -> tuple[object, str, str] | None:
+    """(parsed fields, body, how the block was fenced), or None when the file has no front matter."""
+    yaml_handler = YAMLHandler()
+    if yaml_handler.detect(text):
+        try:
+            front, body = yaml_handler.split(text)
+        except ValueError:  # an opening '---' with no closing one: a thematic break, not front matter
+            return None
+        return load_yaml(path, front, "front matter") or {}, body, "between the '---' lines"
+    toml_handler = BaseHandler(TOML_FENCE)
+    if toml_handler.detect(text):
+        try:
+            front, body = toml_handler.split(text)
+        except ValueError:
+            return None
+        return _toml(path, front), body, "between the '+++' lines"
+    if text.startswith("{"):
+        return _json(path, text)
+    return _header_lines(text)
+
+
+def _toml(path: Path, front: str) -> dict:
+    within_size(path, front, "front matter")
     try:
-        when = essay_date(date) if date not in (None, "") else None
-    except ValueError:
-        raise InputError(f"{path}: front matter date {date!r} is not a date; write it like 2017-10-19 "
-                         f"or 2017-10-19 21:33:00 +0200.") from None
-    return Metadata(**values, date=when, chapter_titles=titles, **tables)
+        return tomllib.loads(front)
+    except tomllib.TOMLDecodeError as error:
+        raise InputError(f"{path}: bad TOML front matter ({error}); fix the block between the '+++' lines.") from None
+    except RecursionError:
+        raise too_deep(path, "front matter") from None
 
 
-def essay_date(value: object) -> datetime.date | datetime.datetime:
-    """A front matter date as a date, or as an aware datetime when it has a time (ValueError if neither)."""
-    if isinstance(value, datetime.datetime):
-        return value if value.tzinfo else value.replace(tzinfo=datetime.timezone.utc)
-    if isinstance(value, datetime.date):
-        return value
-    written = str(value).strip()
-    match = _DATE_TIME.fullmatch(written)
-    if match is None:
-        try:  # RFC 2822, as feeds write dates: "Thu, 19 Oct 2017 21:33:00 +0200"
-            return essay_date(email.utils.parsedate_to_datetime(written))
-        except (TypeError, ValueError, IndexError):
-            raise ValueError(written) from None
-    day, time, zone = match.groups()
-    if time is None:
-        return datetime.date.fromisoformat(day)
-    hours, rest = time.split(":", 1)
-    if not zone or zone.upper() == "Z":
-        zone = "+00:00"
-    elif ":" not in zone:
-        zone = f"{zone[:3]}:{zone[3:]}"  # fromisoformat wants +02:00
-    return datetime.datetime.fromisoformat(f"{day}T{int(hours):02d}:{rest}{zone}")
+def _json(path: Path, text: str) -> tuple[object, str, str] | None:
+    """Hugo's JSON front matter: one object at the very top, its closing brace ending a line.
 
-
-def _as_text(value: object) -> str | None:
-    """A front matter value as a stripped string."""
-    if value is None:
+    Text that does not parse as JSON is an essay that happens to open with a
+    brace (a Liquid ``{% raw %}`` tag), not front matter."""
+    try:
+        fields, end = json.JSONDecoder().raw_decode(text)
+    except json.JSONDecodeError:
         return None
-    return str(value).strip() or None
+    except RecursionError:
+        raise too_deep(path, "front matter") from None
+    rest = text[end:]
+    if not isinstance(fields, dict) or rest[:1] not in ("", "\n", "\r"):
+        return None
+    within_size(path, text[:end], "front matter")
+    return fields, rest, "the JSON object at the top"
+
+
+def _header_lines(text: str) -> tuple[dict, str, str] | None:
+    """Pelican's ``Title: ...`` lines up to the first blank line; continuation lines are indented.
+
+    Only when the first key is a known one and every line of the block is a
+    header line: prose that opens with "Note: ..." stays prose."""
+    block, _, body = text.replace("\r\n", "\n").partition("\n\n")
+    lines = block.split("\n")
+    first = HEADER_LINE.fullmatch(lines[0])
+    if first is None or first["key"].lower() not in HEADER_KEYS:
+        return None
+    fields: dict[str, str] = {}
+    key = ""
+    for line in lines:
+        if line[:1] in (" ", "\t") and key:
+            fields[key] = f"{fields[key]} {line.strip()}".strip()
+            continue
+        match = HEADER_LINE.fullmatch(line)
+        if match is None:
+            return None
+        key = match["key"].strip().lower()
+        fields[key] = match["value"].strip()
+    return fields, body, "the 'Key: value' lines at the top"
