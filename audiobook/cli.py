@@ -83,10 +83,6 @@ class Terminal(Events):
             click.echo(f"{show / 'index.html'}: site updated")
 
 
-def _essay_argument(**kwargs):
-    return click.argument("essay", type=click.Path(path_type=Path), **kwargs)
-
-
 @click.group(context_settings={"help_option_names": ["-h", "--help"]})
 @click.version_option(__version__, prog_name="audiobook")
 def cli() -> None:
@@ -164,28 +160,33 @@ def build(essays, show, engine, voice, quote_voice, rate, title, author, cover, 
 
 
 @cli.command()
-@_essay_argument()
+@click.argument("sources", nargs=-1, required=True, metavar="ESSAY_OR_FEED...")
 @click.option("--show", type=click.Path(path_type=Path), default=Path("show"), show_default=True,
               help="Show directory whose podcast.toml applies.")
 @click.option("--title", help="Episode title (overrides front matter).")
 @click.option("--author", help="Author (overrides front matter).")
 @click.option("--rate", type=int, help="Words per minute for the duration estimate.")
+@click.option("--latest", type=click.IntRange(min=1), metavar="N", help="Of each feed, plan only the N newest posts.")
 @click.option("--encoding", metavar="CODEC", help=ENCODING_HELP)
-def plan(essay, show, title, author, rate, encoding):
-    """Print the chapters and segments ESSAY would be spoken as, without audio.
+def plan(sources, show, title, author, rate, latest, encoding):
+    """Print the chapters and segments each essay would be spoken as, without audio.
 
     Shows each segment's speech text after normalisation, its voice role and
-    the pause after it, and an estimated duration.
+    the pause after it, and an estimated duration. A feed is planned post by
+    post; drafts are planned too.
 
     \b
-    Example:
+    Examples:
       audiobook plan tests/fixtures/field-notes.md
+      audiobook plan https://example.com/feed.xml --latest 1
     """
-    from audiobook.pipeline import plan_essay
+    from audiobook.pipeline import plan_essays
     from audiobook.text.plan import format_plan
+    from audiobook.text.read import Reading
 
-    planned = plan_essay(essay, show, dict(title=title, author=author, rate=rate), Terminal(), encoding)
-    click.echo(format_plan(planned.script, planned.settings.rate))
+    flags = dict(title=title, author=author, rate=rate)
+    plans = plan_essays(sources, show, flags, Terminal(), Reading(encoding=encoding, latest=latest))
+    click.echo("\n\n".join(format_plan(planned.script, planned.settings.rate) for planned in plans))
 
 
 @cli.command()

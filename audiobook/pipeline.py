@@ -30,7 +30,7 @@ from typing import TYPE_CHECKING, Mapping, NamedTuple, Sequence
 
 from audiobook.audio.cache import ClipCache, write_wav
 from audiobook.audio.clips import processing_fingerprint, synthesize_checked
-from audiobook.audio.cover import generate_cover, load_cover
+from audiobook.audio.cover import fit_cover, generate_cover, load_cover
 from audiobook.audio.encode import encode_mp3, require_ffmpeg
 from audiobook.audio.engines import Engine, Voice, choose_engine, engine_class, engine_targets, load_engine
 from audiobook.audio.memory import release_free_memory
@@ -41,7 +41,8 @@ from audiobook.errors import InputError, OutputError
 from audiobook.events import Episode, Events
 from audiobook.fsutil import atomic_path, remove_stale_temp_files
 from audiobook.models import Document, Essay, Script
-from audiobook.settings import Settings, SettingLayers, ShowSettings, read_layers, read_show_file
+from audiobook.settings import (Settings, SettingLayers, ShowSettings, from_front_matter, read_layers,
+                                read_show_file)
 from audiobook.show.record import (Audio, EngineUsed, EpisodeFiles, EpisodeRecord, RecordError, RecordMissing, Source,
                                    build_key, identity, marks, read_record)
 
@@ -175,12 +176,24 @@ def _publish(show: ShowSettings, events: Events, require_feed: bool) -> Publicat
     return publication
 
 
-def plan_essay(essay: Path, show_dir: Path, flags: Mapping[str, object], events: Events | None = None,
-               encoding: str | None = None) -> Planned:
-    """`audiobook plan`: what an essay will be spoken as, with the settings a build would use (drafts too)."""
+def plan_essays(sources: Sequence[str | Path], show_dir: Path, flags: Mapping[str, object],
+                events: Events | None = None, reading: Reading | None = None) -> list[Planned]:
+    """`audiobook plan`: what each essay the sources hold (a feed: each post) will be spoken as,
+    with the settings a build would use; drafts too."""
+    from audiobook.text.read import Reading, essays_from
+
     events = events or Events()
+    reading = reading or Reading()
     layers = read_layers(show_dir, flags)
-    return _planned(Essay(essay), layers, _choose_engine(layers.command.engine, events), encoding, drafts=True)
+    engine_name = _choose_engine(layers.command.engine, events)
+    return [_planned(essay, layers, engine_name, reading.encoding, drafts=True)
+            for essay in essays_from(sources, reading)]
+
+
+def plan_essay(essay: Path, show_dir: Path, flags: Mapping[str, object], events: Events | None = None) -> Planned:
+    """The plan of one essay file (for callers that have one)."""
+    [planned] = plan_essays([essay], show_dir, flags, events)
+    return planned
 
 
 def say_phrase(text: str, show_dir: Path, flags: Mapping[str, object], out: Path,
@@ -218,7 +231,7 @@ def build_episode(essay: Essay, layers: SettingLayers, engine: Engine, events: E
     events.settings(essay.path, settings)
     voice = engine.resolve_voice(settings.voice, settings.language)
     quote_voice = engine.resolve_voice(settings.quote_voice, settings.language) if settings.quote_voice else voice
-    cover = load_cover(settings.cover) if settings.cover else generate_cover(settings.title, settings.author)
+    cover = _cover(settings, events)
     files = EpisodeFiles.of(layers.show.directory, episode_stem(essay.path))
     _prepare_output(files.folder)
     previous = _previous_record(files)
@@ -260,12 +273,12 @@ def _planned(essay: Essay, layers: SettingLayers, engine_name: str, encoding: st
     not give taken from its text) and its script planned. A draft is refused unless ``drafts``."""
     from audiobook.text.lexicon import load_lexicon
     from audiobook.text.plan import plan_script, resolve_description, resolve_title
+    from audiobook.text.frontmatter import refuse_draft
     from audiobook.text.read import read_document
 
     document = essay.document or read_document(essay.path, encoding)
-    if document.metadata.draft and not drafts:
-        raise InputError(f"{essay.path}: is marked as a draft in its front matter; publish it there, "
-                         f"or build it anyway with --drafts")
+    if not drafts:
+        refuse_draft(essay.path, document.metadata)
     settings = layers.resolve(essay.path, document.metadata).derive("engine", engine_name, "the engine chosen for this run")
     if not settings.title:
         settings = settings.derive("title", resolve_title(document), f"text of {essay.path.name}")
@@ -276,6 +289,20 @@ def _planned(essay: Essay, layers: SettingLayers, engine_name: str, encoding: st
     script = plan_script(document, metadata, lexicon=load_lexicon(layers.show.directory, document.metadata.lexicon),
                          phonemes=engine_class(engine_name).takes_phonemes)
     return Planned(document, settings, script)
+
+
+def _cover(settings: Settings, events: Events) -> bytes:
+    """The episode's art: the one given, a title card when none is. An image from the
+    essay's front matter was made for the web (a social card): it is fitted to a
+    podcast's square with a warning, where art given for the podcast would be refused."""
+    if not settings.cover:
+        return generate_cover(settings.title, settings.author)
+    if not from_front_matter(settings, "cover"):
+        return load_cover(settings.cover)
+    cover, warning = fit_cover(settings.cover)
+    if warning:
+        events.warn(warning)
+    return cover
 
 
 def _prepare_output(folder: Path) -> None:

@@ -1,5 +1,5 @@
 """Front matter: the block of fields static-site generators put before an
-essay, found, split off and parsed safely here; ``dialects`` maps its fields
+essay, found, split off and parsed safely here; ``fields`` maps its fields
 onto Metadata.
 
 Four shapes are read, each only at the very top of the file:
@@ -25,7 +25,7 @@ from frontmatter.default_handlers import BaseHandler, YAMLHandler
 
 from audiobook.errors import InputError
 from audiobook.models import Metadata
-from audiobook.text.dialects import date_from_name, metadata_from_fields
+from audiobook.text.fields import date_from_name, metadata_from_fields
 from audiobook.text.limits import load_yaml, too_deep, within_budget, within_size
 
 # Pelican's and MultiMarkdown's header keys: a file whose first line starts with one of these has a header block.

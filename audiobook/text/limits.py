@@ -23,7 +23,7 @@ MAX_FRONT_MATTER_VALUES = 10_000
 
 
 class _DatesAsWritten(yaml.SafeLoader):
-    """YAML that leaves dates as written, for ``dialects.essay_date`` to read: PyYAML's
+    """YAML that leaves dates as written, for ``fields.essay_date`` to read: PyYAML's
     own timestamps take "2017-10-19" but not Jekyll's "2017-10-19 21:33:00 +0200",
     and fail on "2017-13-45" without naming the key."""
 
