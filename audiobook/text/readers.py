@@ -22,6 +22,7 @@ ENTRY_POINT_GROUP = "audiobook.readers"
 DEFAULT_READERS = {
     "text": "audiobook.text.readers:PlainTextReader",
     "markdown": "audiobook.text.markdown:MarkdownReader",
+    "html": "audiobook.text.html:HtmlReader",
 }
 FALLBACK = "text"
 # How much of a file ``Reader.recognises`` is shown.
