@@ -3,6 +3,8 @@ from __future__ import annotations
 
 import codecs
 import datetime
+import subprocess
+import sys
 from pathlib import Path
 
 import lxml.html
@@ -207,3 +209,14 @@ def test_unusable_pages_are_refused_in_one_line(tmp_path, data, expected):
 ])
 def test_spoken_list(names, spoken):
     assert spoken_list(names) == spoken
+
+
+def test_reading_markdown_loads_neither_trafilatura_nor_ebooklib(tmp_path):
+    """Every reader class is loaded for every file; their libraries only for their own files."""
+    essay = tmp_path / "essay.md"
+    essay.write_text("# Title\n\nBody.\n", encoding="utf-8")
+    check = ("import sys; from pathlib import Path; from audiobook.text.read import read_document; "
+             f"read_document(Path({str(essay)!r})); "
+             "print(sorted(name for name in ('trafilatura', 'ebooklib') if name in sys.modules))")
+    loaded = subprocess.run([sys.executable, "-c", check], capture_output=True, text=True, check=True).stdout
+    assert loaded.strip() == "[]"

@@ -195,6 +195,11 @@ def test_front_matter_dates_keep_their_time_and_zone(tmp_path, written, expected
 READER_CASES = {  # every registered reader: a file it claims -> the kinds of paragraph it gives
     "text": ("essay.txt", "Line one\nline two.\n\nSecond paragraph.\n", ["text", "text"]),
     "markdown": ("essay.md", "# Title\n\n> quoted\n\n- item\n", ["heading", "quote", "list_item"]),
+    "html": ("page.html", "<!DOCTYPE html><html><body><article><h1>Title</h1><p>A paragraph long enough to be "
+             "taken for an article's text by the extractor.</p><ul><li>An item of a list.</li></ul></article></body>"
+             "</html>", ["heading", "text", "list_item"]),
+    "epub": ("book.epub", (ROOT / "tests/fixtures/corpus/epub/alice-in-wonderland.epub").read_bytes(),
+             ["heading", "text", "text", "text", "heading", "text", "quote", "heading", "text"]),
 }
 
 
