@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import datetime
 import functools
+import json
 import http.server
 import threading
 from collections import Counter
@@ -180,7 +181,10 @@ def test_building_a_feed_url_makes_an_episode_per_post_and_again_only_new_ones(s
     result = run_cli("build", f"{site.url}/feed.xml", "--show", show, cwd=tmp_path)
     assert result.returncode == 0, result.stderr
     assert sorted(p.name for p in (show / "episodes").glob("*.mp3")) == ["first.mp3", "second.mp3"]
-    assert "<link>https://harbour.example/first/</link>" in (show / "feed.xml").read_text(encoding="utf-8")
+    record = json.loads((show / "episodes" / "first.episode.json").read_text(encoding="utf-8"))
+    assert (record["title"], record["author"], record["link"]) == ("First", "Ada Lovelace",
+                                                                   "https://harbour.example/first/")
+    assert record["date"] == "2020-03-02"
 
     site.put("feed.xml", rss([rss_item("third", "Third", "Wed, 04 Mar 2020 08:00:00 +0000", short), *items]))
     result = run_cli("build", f"{site.url}/feed.xml", "--show", show, "--latest", "2", cwd=tmp_path)

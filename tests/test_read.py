@@ -198,6 +198,11 @@ READER_CASES = {  # every registered reader: a file it claims -> the kinds of pa
     "feed": ("posts.rss", '<rss version="2.0"><channel><item><title>A post</title><description>'
                           '&lt;h2&gt;Part&lt;/h2&gt;&lt;p&gt;Text.&lt;/p&gt;</description></item></channel></rss>',
              ["heading", "text"]),
+    "html": ("page.html", "<!DOCTYPE html><html><body><article><h1>Title</h1><p>A paragraph long enough to be "
+             "taken for an article's text by the extractor.</p><ul><li>An item of a list.</li></ul></article></body>"
+             "</html>", ["heading", "text", "list_item"]),
+    "epub": ("book.epub", (ROOT / "tests/fixtures/corpus/epub/alice-in-wonderland.epub").read_bytes(),
+             ["heading", "text", "text", "text", "heading", "text", "quote", "heading", "text"]),
 }
 
 

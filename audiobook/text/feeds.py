@@ -18,6 +18,7 @@ from urllib.parse import urlsplit
 
 from audiobook.errors import InputError
 from audiobook.models import Document, Metadata
+from audiobook.text.fields import essay_date, natural_list
 from audiobook.text.readers import Reader, collapse
 from audiobook.text.web import is_url, kept_page
 
@@ -107,19 +108,14 @@ def _plain_summary(entry) -> str | None:
 
 def _authors(item) -> str | None:
     """One author, or several read naturally: "A, B and C"."""
-    names = [collapse(author.get("name", "")) for author in item.get("authors", []) if author.get("name")]
-    if not names and item.get("author"):
-        names = [collapse(re.sub(r"^\S+@\S+\s*\((.*)\)$", r"\1", item["author"]))]  # RSS: "mail@x.org (Name)"
-    names = [name for name in dict.fromkeys(names) if name]
-    if len(names) > 1:
-        return f"{', '.join(names[:-1])} and {names[-1]}"
-    return names[0] if names else None
+    names = [author.get("name", "") for author in item.get("authors", [])]
+    if not any(names) and item.get("author"):
+        names = [re.sub(r"^\S+@\S+\s*\((.*)\)$", r"\1", item["author"])]  # RSS: "mail@x.org (Name)"
+    return natural_list(list(dict.fromkeys(collapse(name) for name in names)))
 
 
 def _published(entry) -> datetime.datetime | datetime.date | None:
     """The post's publication time with its zone as written; feedparser's parsed UTC time as a fallback."""
-    from audiobook.text.frontmatter import essay_date
-
     for key in ("published", "updated"):
         if entry.get(key):
             try:

@@ -123,7 +123,8 @@ def date_from_name(path: Path) -> datetime.date | None:
 
 
 def natural_list(names: list[str]) -> str | None:
-    """Names as a person reads them out: "A", "A and B", "A, B and C"."""
+    """Names as a person reads them out: "A", "A and B", "A, B and C"; None for none."""
+    names = [name.strip() for name in names if name and name.strip()]
     if len(names) < 2:
         return names[0] if names else None
     return f"{', '.join(names[:-1])} and {names[-1]}"

@@ -23,6 +23,8 @@ DEFAULT_READERS = {
     "text": "audiobook.text.readers:PlainTextReader",
     "markdown": "audiobook.text.markdown:MarkdownReader",
     "feed": "audiobook.text.feeds:FeedReader",
+    "html": "audiobook.text.html:HtmlReader",
+    "epub": "audiobook.text.epub:EpubReader",
 }
 FALLBACK = "text"
 # How much of a file ``Reader.recognises`` is shown.
