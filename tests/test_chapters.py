@@ -1,13 +1,19 @@
 """Chapters a listener can navigate: plan_script's chapter rules, one Markdown essay per rule."""
 from __future__ import annotations
 
+import json
+import os
+import subprocess
+import sys
 from dataclasses import replace
 
 import pytest
+from mutagen.id3 import ID3
 
 from audiobook.models import BODY, INTRO, OUTRO
 from audiobook.text.plan import MIN_CHAPTER_WORDS, balanced_starts, plan_script, resolve_title
 from audiobook.text.read import read_document
+from conftest import SHARED_CHECKS, cli_env, ffprobe, run_cli, tools_missing
 
 # 16 spoken words: a chapter of this alone is long enough to navigate to.
 PROSE = "A paragraph long enough to be worth a chapter of its own, heard in six seconds."
@@ -114,9 +120,9 @@ def test_every_chapter_is_worth_navigating_to(tmp_path, source):
         for chapter in range(len(script.chapters)):
             spoken = sum(len(s.speech.split()) for s in body if s.chapter == chapter)
             assert spoken >= MIN_CHAPTER_WORDS, script.chapters[chapter]
-    for segment in body:  # a chapter cut between headings opens at the start of a paragraph
-        first = next(s for s in body if s.chapter == segment.chapter)
-        assert document.paragraphs[first.paragraph].text.startswith(first.display.split(" ")[0])
+    for chapter in range(len(script.chapters)):  # and opens at the start of a paragraph
+        first = next(s for s in body if s.chapter == chapter)
+        assert document.paragraphs[first.paragraph].text.startswith(first.display)
 
 
 def test_front_matter_chapter_titles_name_the_chapters_when_they_match(tmp_path):
@@ -125,10 +131,38 @@ def test_front_matter_chapter_titles_name_the_chapters_when_they_match(tmp_path)
     assert script.chapters == ["Uno", "Dos"]
 
 
+BOOK_HEADINGS = [f"Chapter {number}" for number in range(1, 301)]
+BOOK = essay(*(f"## {heading}\n\n{PROSE}" for heading in BOOK_HEADINGS), title="A Long Book")
+
+
 def test_a_book_keeps_every_heading_as_a_chapter(tmp_path):
-    headings = [f"Chapter {number}" for number in range(1, 301)]
-    _, script = plan_markdown(tmp_path, essay(*(f"## {h}\n\n{PROSE}" for h in headings), title="A Long Book"))
-    assert script.chapters == headings
+    _, script = plan_markdown(tmp_path, BOOK)
+    assert script.chapters == BOOK_HEADINGS
+
+
+@pytest.mark.e2e
+@pytest.mark.skipif(tools_missing() is not None, reason=f"{tools_missing()}")
+def test_a_book_of_300_headings_builds_with_every_chapter_in_its_tags(tmp_path, mute_plugin):
+    """More chapters than one CTOC can list: ffprobe, mutagen and the shared checker see all 300."""
+    book = tmp_path / "book.md"
+    book.write_text(BOOK, encoding="utf-8")
+    env = cli_env(PYTHONPATH=os.pathsep.join([cli_env()["PYTHONPATH"], str(mute_plugin)]))
+    result = run_cli("build", book, "--show", tmp_path / "show", "--engine", "counted", "-q", env=env)
+    assert result.returncode == 0, result.stderr
+    episodes = tmp_path / "show" / "episodes"
+    mp3 = episodes / "book.mp3"
+    assert [c["tags"]["title"] for c in ffprobe(mp3)["chapters"]] == BOOK_HEADINGS
+    chaps = sorted(ID3(mp3).getall("CHAP"), key=lambda chap: chap.start_time)
+    assert [str(chap.sub_frames["TIT2"]) for chap in chaps] == BOOK_HEADINGS
+    checker = SHARED_CHECKS / "check_episode.py"
+    if checker.is_file():
+        checked = subprocess.run([sys.executable, str(checker), str(mp3), "--chapters-json",
+                                  str(episodes / "book.chapters.json"), "--min-chapters", "300"],
+                                 capture_output=True, text=True, timeout=600)
+        # The checker wants the top-level CTOC to list every CHAP itself, which no valid tag
+        # can do past 255 chapters; test_tag walks the CTOC tree instead.
+        failures = set(json.loads(checked.stdout)["failures"]) - {"CTOC children do not match CHAP frames"}
+        assert not failures, checked.stdout + checked.stderr
 
 
 BALANCED_CASES = [
