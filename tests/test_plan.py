@@ -194,7 +194,8 @@ def test_balanced_starts_evens_out_words():
 
 
 def test_text_before_the_first_heading_gets_the_essay_title():
-    document = document_of(Paragraph(TEXT, "Preface."), Paragraph(HEADING, "Part one"), Paragraph(TEXT, "Body."))
+    prose = "A paragraph long enough to be a chapter of its own, at about five seconds aloud."
+    document = document_of(Paragraph(TEXT, prose), Paragraph(HEADING, "Part one"), Paragraph(TEXT, prose))
     script = plan_script(document, Metadata(title="Essay", author="A"))
     assert script.chapters == ["Essay", "Part one"]
 

@@ -227,3 +227,41 @@ def test_tagging_a_missing_file_does_not_create_it(tmp_path, cover_jpeg):
     with pytest.raises(InputError, match="not found"):
         tag(missing, cover_jpeg)
     assert not missing.exists()
+
+
+def test_a_book_of_300_chapters_keeps_them_all_under_a_ctoc_tree(tmp_path, cover_jpeg):
+    """A CTOC lists at most 255 entries, so 300 chapters need a top-level CTOC of CTOCs."""
+    book = tmp_path / "book.mp3"
+    subprocess.run(["ffmpeg", "-v", "error", "-f", "lavfi", "-i", "anullsrc=r=22050:cl=mono", "-t", "302",
+                    "-q:a", "9", "-id3v2_version", "0", str(book)], check=True)
+    titles = [f"Chapter {number}" for number in range(1, 301)]
+    spans = [Span(n * RATE, (n + 1) * RATE if n < 299 else 302 * RATE, title) for n, title in enumerate(titles)]
+    tag(book, cover_jpeg, chapters=spans[::-1])  # given in any order, written in time order
+    ids = [f"chp{n}" for n in range(300)]
+
+    id3 = ID3(book)
+    assert [str(c.sub_frames["TIT2"]) for c in sorted(id3.getall("CHAP"), key=lambda c: c.start_time)] == titles
+    assert [key.split(":")[1] for key in _frame_keys_in_file_order(book) if key.startswith("CHAP")] == ids
+    tocs = {toc.element_id: toc for toc in id3.getall("CTOC")}
+    [top] = [toc for toc in tocs.values() if toc.flags & CTOCFlags.TOP_LEVEL]
+    assert all(toc.flags & CTOCFlags.ORDERED and len(toc.child_element_ids) <= 255 for toc in tocs.values())
+
+    def leaves(element_id):
+        return [leaf for child in tocs[element_id].child_element_ids
+                for leaf in (leaves(child) if child in tocs else [child])]
+    assert leaves(top.element_id) == ids
+    assert [str(tocs[child].sub_frames["TIT2"]) for child in top.child_element_ids] == [
+        "Chapters 1\u2013255", "Chapters 256\u2013300"]
+
+    probe = json.loads(subprocess.run(["ffprobe", "-v", "error", "-show_chapters", "-of", "json", str(book)],
+                                      check=True, capture_output=True, text=True).stdout)
+    assert [c["tags"]["title"] for c in probe["chapters"]] == titles
+    assert [round(float(c["start_time"])) for c in probe["chapters"]] == list(range(300))
+
+    logging.getLogger("eyed3").setLevel(logging.ERROR)
+    assert [c.title for c in sorted(eyed3.load(str(book)).tag.chapters, key=lambda c: c.times[0])] == titles
+
+    info = read_tags(book)
+    assert [title for _, _, title in info["chapters"]] == titles
+    assert "Chapters:    300" in format_tags(info)
+    assert ["300", "04:59", "05:02", "Chapter 300"] in [line.split(None, 3) for line in format_tags(info).splitlines()]

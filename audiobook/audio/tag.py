@@ -26,6 +26,7 @@ from audiobook.models import Span
 GENRE = "Podcast"
 TOC_ID = "toc"
 TOC_TITLE = "Chapters"
+MAX_TOC_ENTRIES = 255  # a CTOC's entry count is one byte
 UNKNOWN_LANGUAGE = "und"  # ISO 639-2 "undetermined", for COMM/USLT which must name one
 NO_OFFSET = 0xFFFFFFFF  # ID3 chapter spec: byte offsets unused, times are authoritative
 FIXED_PADDING = 1024  # the same padding every time, so a re-tag gives identical bytes
@@ -109,18 +110,38 @@ def tag_episode(mp3: Path, *, title: str, author: str, album: str, date: str | N
 
 
 def _add_chapters(tags: ID3, chapters: list[Span], sample_rate: int) -> None:
-    """CHAP frames chp0, chp1, ... in time order, and one top-level ordered CTOC listing them."""
-    ids = []
+    """CHAP frames chp0, chp1, ... in time order, and one top-level ordered CTOC listing them.
+
+    A CTOC holds at most 255 entries (its entry count is one byte; mutagen
+    fails past it), but its entries may be CTOCs themselves (ID3v2 Chapter
+    Frame Addendum, 3.2). So a book with more chapters gets a tree: the
+    top-level CTOC lists ordered CTOCs of up to 255 chapters each ("Chapters
+    1\u2013255", ...), and so on up should even those be more than 255.
+    Readers that ignore CTOC, ffmpeg among them, still find every CHAP.
+    """
+    entries = []  # (element id, first and last chapter number it covers)
     for number, span in enumerate(sorted(chapters, key=lambda span: span.start)):
         element_id = f"chp{number}"
-        ids.append(element_id)
+        entries.append((element_id, number + 1, number + 1))
         tags.add(CHAP(element_id=element_id, start_time=whole_ms(span.start, sample_rate),
                       end_time=whole_ms(span.end, sample_rate), start_offset=NO_OFFSET, end_offset=NO_OFFSET,
                       sub_frames=[TIT2(encoding=Encoding.UTF16, text=span.title)]))
-    if ids:
-        tags.add(CTOC(element_id=TOC_ID, flags=CTOCFlags.TOP_LEVEL | CTOCFlags.ORDERED,
-                      child_element_ids=ids,
-                      sub_frames=[TIT2(encoding=Encoding.UTF16, text=TOC_TITLE)]))
+    if not entries:
+        return
+    level = 0
+    while len(entries) > MAX_TOC_ENTRIES:
+        level += 1
+        groups = [entries[i:i + MAX_TOC_ENTRIES] for i in range(0, len(entries), MAX_TOC_ENTRIES)]
+        entries = []
+        for number, group in enumerate(groups):
+            element_id, first, last = f"{TOC_ID}{level}.{number}", group[0][1], group[-1][2]
+            tags.add(CTOC(element_id=element_id, flags=CTOCFlags.ORDERED,
+                          child_element_ids=[child for child, _, _ in group],
+                          sub_frames=[TIT2(encoding=Encoding.UTF16, text=f"{TOC_TITLE} {first}\u2013{last}")]))
+            entries.append((element_id, first, last))
+    tags.add(CTOC(element_id=TOC_ID, flags=CTOCFlags.TOP_LEVEL | CTOCFlags.ORDERED,
+                  child_element_ids=[child for child, _, _ in entries],
+                  sub_frames=[TIT2(encoding=Encoding.UTF16, text=TOC_TITLE)]))
 
 
 def iso_639_2(language: str | None) -> str | None:
