@@ -81,7 +81,7 @@ def build(sources: Sequence[str | Path], show_dir: Path, flags: Mapping[str, obj
     reading = reading or Reading()
     layers = read_layers(show_dir, flags)
     run = layers.command
-    essays = essays_from(sources, reading)
+    essays = essays_from(sources, reading, events.warn)
     _refuse_shared_stems(essays)
     engine_name = _choose_engine(run.engine, events)
     require_ffmpeg()
@@ -187,7 +187,7 @@ def plan_essays(sources: Sequence[str | Path], show_dir: Path, flags: Mapping[st
     layers = read_layers(show_dir, flags)
     engine_name = _choose_engine(layers.command.engine, events)
     return [_planned(essay, layers, engine_name, reading.encoding, drafts=True)
-            for essay in essays_from(sources, reading)]
+            for essay in essays_from(sources, reading, events.warn)]
 
 
 def plan_essay(essay: Path, show_dir: Path, flags: Mapping[str, object], events: Events | None = None) -> Planned:

@@ -195,3 +195,13 @@ def test_building_a_feed_url_makes_an_episode_per_post_and_again_only_new_ones(s
     assert summary_counts(new)[0] > 0 and "up to date" not in new
     assert "up to date" in old
     assert len(list((show / "episodes").glob("*.mp3"))) == 3
+
+
+def test_a_summary_only_feed_file_is_read_as_summaries_with_a_warning_and_no_fetching(site, tmp_path):
+    feed = tmp_path / "feed.atom"
+    feed.write_text(atom_summary_feed(site.url), encoding="utf-8")
+    warnings: list[str] = []
+    [essay] = essays_from([feed], warn=warnings.append)
+    assert [p.text for p in essay.document.paragraphs] == ["We counted swifts over the river..."]
+    assert len(warnings) == 1 and "only a summary" in warnings[0] and "counting-swifts" in warnings[0]
+    assert not site.hits  # a file the user gave is no licence to go to the network

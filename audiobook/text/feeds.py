@@ -14,6 +14,7 @@ import datetime
 import re
 from dataclasses import replace
 from pathlib import Path
+from typing import Callable
 from urllib.parse import urlsplit
 
 from audiobook.errors import InputError
@@ -31,11 +32,18 @@ SLUG_UNSAFE = re.compile(r"[^a-z0-9]+")
 
 
 class FeedReader(Reader):
-    """RSS 2.0, RSS 1.0 and Atom, through feedparser; ``read_all`` gives a Document per post, newest first."""
+    """RSS 2.0, RSS 1.0 and Atom, through feedparser; ``read_all`` gives a Document per post, newest first.
+
+    Pages of posts the feed only summarises are fetched when ``fetch_pages``
+    (the feed itself came from the web); otherwise the summary is read, and
+    ``warn`` says so."""
 
     name = "feed"
     suffixes = (".rss", ".atom")
     many = True
+
+    def __init__(self, fetch_pages: bool = False, warn: Callable[[str], None] = lambda message: None) -> None:
+        self.fetch_pages, self.warn = fetch_pages, warn
 
     @classmethod
     def unavailable_reason(cls) -> str | None:
@@ -76,10 +84,13 @@ class FeedReader(Reader):
                             link=entry.get("link") or None, tags=[tag.term for tag in entry.get("tags", [])
                                                                   if tag.get("term")])
         content = _full_content(entry)
-        if content is None and is_url(metadata.link):
+        if content is None and self.fetch_pages and is_url(metadata.link):
             version = entry.get("updated") or entry.get("published") or ""
             page = HtmlReader().read(source, kept_page(metadata.link, version), encoding)
             return replace(page, metadata=_fill(metadata, page.metadata))
+        if content is None:
+            self.warn(f"{source.name}: the feed carries only a summary of this post, read as it is; "
+                      f"build the feed from its URL to read the whole post from its page")
         paragraphs = html_paragraphs(content if content is not None else entry.get("summary", ""))
         return Document(source=source, metadata=metadata, paragraphs=paragraphs,
                         text="\n\n".join(paragraph.text for paragraph in paragraphs))

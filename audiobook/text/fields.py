@@ -54,6 +54,11 @@ _DATE_TIME = re.compile(r"(\d{4}-\d{2}-\d{2})(?:(?:T|\s+)(\d{1,2}:\d{2}(?::\d{2}
 _WRITTEN_DAYS = ("%b %d %Y", "%B %d %Y", "%b %d, %Y", "%B %d, %Y", "%d %b %Y", "%d %B %Y")
 _NAME_DATE = re.compile(r"(\d{4}-\d{2}-\d{2})(?:[-_.]|$)")
 _MARKDOWN_LINK = re.compile(r"\[([^\]]+)\]\([^)]*\)")
+_WIKI_LINK = re.compile(r"\[\[(?:[^\]|]*\|)?([^\]]+)\]\]")  # Obsidian: [[Page]], [[Page|shown]]
+_INLINE_MARKS = re.compile(r"`+|\*\*|__|(?<!\w)[*_](?=\S)|(?<=\S)[*_](?!\w)")
+# A day in a post's URL path, as blogs lay them out: path = "2022/08/05/nll-by-default" (Zola's Rust blog).
+_PATH_DATE = re.compile(r"(?:^|/)(\d{4})/(\d{2})/(\d{2})(?:/|$)")
+PATH_KEYS = ("path", "url", "permalink", "slug")
 _URL = re.compile(r"[a-z][a-z0-9+.-]*://|//|data:", re.IGNORECASE)
 
 
@@ -61,7 +66,7 @@ def metadata_from_fields(path: Path, fields: dict) -> Metadata:
     """Metadata from front matter fields of any dialect; unknown fields are ignored."""
     fields = _fields(fields)
     return Metadata(
-        title=_first_text(fields, TITLE_KEYS),
+        title=_plain(_first_text(fields, TITLE_KEYS) or _first_text(fields, _other_title_keys(fields))),
         author=_authors(path, fields),
         date=_date(path, fields),
         description=_first_text(fields, DESCRIPTION_KEYS),
@@ -141,6 +146,19 @@ def _fields(fields: dict) -> dict:
     return merged
 
 
+def _other_title_keys(fields: dict) -> tuple[str, ...]:
+    """A site's own name for the title (Eleventy's 11ty.dev writes ``newstitle``), when ``title`` is missing."""
+    return tuple(key for key in fields if key.endswith("title") and key not in ("title", "subtitle"))
+
+
+def _plain(text: str | None) -> str | None:
+    """A title or a name without the Markdown it was written in: `code`, *emphasis*, [links](...), [[wiki links]]."""
+    if text is None:
+        return None
+    text = _INLINE_MARKS.sub("", _WIKI_LINK.sub(r"\1", _MARKDOWN_LINK.sub(r"\1", text)))
+    return text.strip() or None
+
+
 def _first(fields: dict, keys: tuple[str, ...]) -> object:
     return next((fields[key] for key in keys if fields.get(key) not in (None, "", [], {})), None)
 
@@ -168,6 +186,13 @@ def _date(path: Path, fields: dict) -> datetime.date | datetime.datetime | None:
         except ValueError:
             raise InputError(f"{path}: front matter {key} {value!r} is not a date; write it like 2017-10-19 "
                              f"or 2017-10-19 21:33:00 +0200.") from None
+    for key in PATH_KEYS:
+        match = _PATH_DATE.search(_as_text(fields.get(key)) or "")
+        if match:
+            try:
+                return datetime.date(*map(int, match.groups()))
+            except ValueError:
+                continue
     return None
 
 
@@ -199,10 +224,7 @@ def _author_name(item: object) -> str | None:
     """One author's name: a string, a Markdown link's text, or an object's ``name``."""
     if isinstance(item, dict):
         item = item.get("name")
-    text = _as_text(item)
-    if text is None:
-        return None
-    return _MARKDOWN_LINK.sub(r"\1", text).strip() or None
+    return _plain(_as_text(item))
 
 
 def _authors_file(path: Path) -> dict:

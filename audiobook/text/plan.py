@@ -97,9 +97,12 @@ class _Unit:
 # --- titles -----------------------------------------------------------------
 
 def resolve_title(document: Document) -> str:
-    """Front matter title, else the first heading, else the essay's opening words."""
+    """Front matter title, else the file's name when it is written as a title (note apps such as
+    Obsidian name a note by its title), else the first heading, else the essay's opening words."""
     if document.metadata.title:
         return document.metadata.title
+    if " " in document.source.stem.strip():
+        return document.source.stem.strip()
     for paragraph in document.paragraphs:
         if paragraph.kind == HEADING:
             return paragraph.text

@@ -9,7 +9,7 @@ from __future__ import annotations
 import hashlib
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Sequence
+from typing import Callable, Sequence
 from urllib.parse import urlsplit
 
 from audiobook.errors import InputError
@@ -55,7 +55,8 @@ class Reading:
     latest: int | None = None
 
 
-def essays_from(sources: Sequence[str | Path], reading: Reading = Reading()) -> list[Essay]:
+def essays_from(sources: Sequence[str | Path], reading: Reading = Reading(),
+                warn: Callable[[str], None] = lambda message: None) -> list[Essay]:
     """What each source the user named holds: a file is one essay, read when its turn
     comes; a feed, a file or an http(s) URL, is one essay per post, newest first.
 
@@ -64,22 +65,23 @@ def essays_from(sources: Sequence[str | Path], reading: Reading = Reading()) -> 
     essays: list[Essay] = []
     for source in sources:
         if is_url(source):
-            essays += _posts(Path(kept_pages_dir() / "feeds" / _feed_name(source)), fetch(source), reading)
+            reader = FeedReader(fetch_pages=True, warn=warn)
+            essays += _posts(reader, kept_pages_dir() / "feeds" / _feed_name(source), fetch(source), reading)
             continue
         path = Path(source)
         head = _read_bytes(path)[:HEAD_BYTES] if path.suffix.lower() not in SINGLE_ESSAY_SUFFIXES else b""
         if path.suffix.lower() in FeedReader.suffixes or FeedReader.recognises(head):
-            essays += _posts(path, _read_bytes(path), reading)
+            essays += _posts(FeedReader(warn=warn), path, _read_bytes(path), reading)
         else:
             essays.append(Essay(path))
     return essays
 
 
-def _posts(path: Path, data: bytes, reading: Reading) -> list[Essay]:
-    reason = FeedReader.unavailable_reason()
+def _posts(reader: FeedReader, path: Path, data: bytes, reading: Reading) -> list[Essay]:
+    reason = reader.unavailable_reason()
     if reason:
         raise InputError(f"{path}: feeds need the feed reader, which cannot run: {reason}")
-    documents = FeedReader().read_all(path, data, reading.encoding)
+    documents = reader.read_all(path, data, reading.encoding)
     return [Essay(document.source, document) for document in documents[:reading.latest]]
 
 
