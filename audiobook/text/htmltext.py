@@ -16,8 +16,7 @@ from audiobook.text.readers import collapse
 # into their neighbours' ("<p>a</p><p>b</p>" is "a b", not "ab").
 BLOCK_TAGS = frozenset(
     "address article aside blockquote br dd details dialog div dl dt fieldset figcaption figure footer "
-    "form h1 h2 h3 h4 h5 h6 header hr li main nav ol p pre section summary table tbody td tfoot th thead "
-    "tr ul".split()
+    "form h1 h2 h3 h4 h5 h6 header hr li main nav ol p pre section summary table tbody tfoot thead ul".split()
 )
 # Elements whose content is never shown.
 HIDDEN_TAGS = ("script", "style", "template", "noscript", "head", "title")
@@ -48,4 +47,11 @@ def _visible_text(markup: str, separate_blocks: bool) -> str:
     if separate_blocks:
         for element in root.iter(*BLOCK_TAGS):
             element.text, element.tail = f" {element.text or ''}", f" {element.tail or ''}"
+        for row in root.iter("tr"):  # one sentence of its cells (whitespace between cells is not text)
+            cells = row.findall("./*")
+            for cell in cells:
+                cell.tail = None
+            for cell in cells[1:]:
+                cell.text = f", {cell.text or ''}"
+            row.tail = ". "
     return root.text_content()
