@@ -2,6 +2,7 @@
 from __future__ import annotations
 
 import re
+import time
 
 import pytest
 
@@ -142,3 +143,20 @@ def test_a_bare_url_is_said_as_its_site(display, speech):
     paragraph, = MarkdownReader().paragraphs(f"See {display} today.")
     assert paragraph.text == f"See {display} today."
     assert speech_text(paragraph.text) == f"See {speech} today."
+
+
+def test_a_stray_opener_does_not_swallow_the_paragraphs_after_it():
+    texts = [p.text for p in MarkdownReader().paragraphs("A {{ stray.\n\nKept }} here. {{ x\n y }} gone.")]
+    assert texts == ["A {{ stray.", "Kept }} here. gone."]
+
+
+# Openers left unclosed, many times over: each costs one short scan, never one to the end of the text.
+HOSTILE = ["{{ ", "{% ", "{{< ", "{# ", "{% raw %}", "{% highlight x %}", "{% comment %}", "{/* ",
+           "[[", "%% ", "~~", "{{< highlight go >}}", "{::comment}", "[^1]", "<kbd>"]
+
+
+@pytest.mark.parametrize("opener", HOSTILE)
+def test_many_unclosed_openers_are_read_in_linear_time(opener):
+    started = time.perf_counter()
+    MarkdownReader().paragraphs(opener * 20_000)
+    assert time.perf_counter() - started < 2.5

@@ -29,28 +29,46 @@ import re
 # --- regions handled whole, found in one left-to-right scan -------------------------------
 
 _TAG_END = r"\s*-?%\}"
+
+
+def _up_to(stop: str) -> str:
+    """Any text, shortest first, that does not run past ``stop``: an opener left
+    unclosed then costs one scan to the next opener, not one to the end of the text
+    (many unclosed openers would otherwise take quadratic time)."""
+    return rf"(?:(?!{stop}).)*?"
+
+
+_RAW = _up_to(r"\{%-?\s*(?:end)?raw\b")
+_LIQUID_CODE = _up_to(r"\{%-?\s*(?:end)?highlight\b")
+_HUGO_CODE = _up_to(r"\{\{<\s*/?highlight\b")
+_DROPPED_BLOCK = _up_to(r"\{%-?\s*(?:end)?(?P=block)\b")
 REGIONS = re.compile(
     "|".join((
         # a fenced code block, up to its closing fence or the end of the text
-        r"(?P<fence>^[ \t]{0,3}(?P<marker>`{3,}|~{3,})[^\n]*\n.*?(?:^[ \t]{0,3}(?P=marker)[`~]*[ \t]*$|\Z))",
-        rf"\{{%-?\s*raw{_TAG_END}(?P<raw>.*?)\{{%-?\s*endraw{_TAG_END}",
-        rf"\{{%-?\s*highlight\s+(?P<liquid_language>[\w+#.-]*)[^%]*?{_TAG_END}\n?(?P<liquid_code>.*?)"
-        rf"\{{%-?\s*endhighlight{_TAG_END}",
-        r"\{\{<\s*highlight\s+(?P<hugo_language>[\w+#.-]*)[^>]*?>\}\}\n?(?P<hugo_code>.*?)\{\{<\s*/highlight\s*>\}\}",
-        rf"(?P<dropped>\{{%-?\s*(?P<block>comment|capture)\b.*?\{{%-?\s*end(?P=block){_TAG_END}"
-        r"|\{#[\s-].*?[\s-]#\}"  # Jinja comment
-        r"|\{::comment\}.*?\{:/comment\}"  # Kramdown comment
+        r"(?P<fence>^[ \t]{0,3}(?P<marker>`{3,}+|~{3,}+)[^\n]*\n.*?(?:^[ \t]{0,3}(?P=marker)[`~]*[ \t]*$|\Z))",
+        rf"\{{%-?\s*raw{_TAG_END}(?P<raw>{_RAW})\{{%-?\s*endraw{_TAG_END}",
+        rf"\{{%-?\s*highlight\s+(?P<liquid_language>[\w+#.-]*)[^%]*?{_TAG_END}\n?"
+        rf"(?P<liquid_code>{_LIQUID_CODE})\{{%-?\s*endhighlight{_TAG_END}",
+        r"\{\{<\s*highlight\s+(?P<hugo_language>[\w+#.-]*)[^>]*?>\}\}\n?"
+        rf"(?P<hugo_code>{_HUGO_CODE})\{{\{{<\s*/highlight\s*>\}}\}}",
+        rf"(?P<dropped>\{{%-?\s*(?P<block>comment|capture)\b{_DROPPED_BLOCK}\{{%-?\s*end(?P=block){_TAG_END}"
+        r"|\{#[\s-]" + _up_to(r"\{#") + r"[\s-]#\}"  # Jinja comment
+        r"|\{::comment\}" + _up_to(r"\{::comment") + r"\{:/comment\}"  # Kramdown comment
         r"|%%.*?%%"  # Obsidian comment
-        r"|\{/\*.*?\*/\})",  # MDX comment
+        r"|\{/\*" + _up_to(r"\{/\*") + r"\*/\})",  # MDX comment
     )),
     re.DOTALL | re.MULTILINE,
 )
 
 # --- templating tags ----------------------------------------------------------------------
 
-HUGO_SHORTCODE = re.compile(r"\{\{<(?P<angle>.*?)>\}\}|\{\{%(?P<percent>.*?)%\}\}", re.DOTALL)
-LIQUID_TAG = re.compile(r"\{%(?P<tag>.*?)%\}", re.DOTALL)
-LIQUID_OUTPUT = re.compile(r"\{\{.*?\}\}", re.DOTALL)
+# A tag may run over lines, but not over a blank line (a stray "{{" must not swallow
+# paragraphs) nor into the next tag.
+_IN_OUTPUT = _up_to(r"\n[ \t]*\n|\{\{")
+_IN_TAG = _up_to(r"\n[ \t]*\n|\{%")
+HUGO_SHORTCODE = re.compile(rf"\{{\{{<(?P<angle>{_IN_OUTPUT})>\}}\}}|\{{\{{%(?P<percent>{_IN_OUTPUT})%\}}\}}", re.DOTALL)
+LIQUID_TAG = re.compile(rf"\{{%(?P<tag>{_IN_TAG})%\}}", re.DOTALL)
+LIQUID_OUTPUT = re.compile(rf"\{{\{{{_IN_OUTPUT}\}}\}}", re.DOTALL)
 # name="value", name='value' or name=value inside a tag
 TAG_ARGUMENT = re.compile(r"""(?P<name>\w+)\s*=\s*(?:"(?P<double>[^"]*)"|'(?P<single>[^']*)'|(?P<bare>[^\s"'>%]+))""")
 # the arguments whose text a reader sees on the page (a figure's caption, an image's alt text)
@@ -74,7 +92,7 @@ ATTRIBUTE_RULES = [
 # --- Obsidian, callouts, MDX ---------------------------------------------------------------
 
 WIKI_EMBED = re.compile(r"!\[\[[^\]\n]*\]\]")
-WIKI_LINK = re.compile(r"\[\[(?P<target>[^\]|\n]*)(?:\|(?P<shown>[^\]\n]*))?\]\]")
+WIKI_LINK = re.compile(r"\[\[(?P<target>[^\[\]|\n]*)(?:\|(?P<shown>[^\[\]\n]*))?\]\]")
 NOTE_RULES = [
     (re.compile(r"(?<![=\w])==(?=\S)(?P<marked>[^=\n]+?)(?<=\S)==(?!=)"), r"\g<marked>"),
     (re.compile(r"[ \t]+\^[A-Za-z0-9-]+[ \t]*$", re.MULTILINE), ""),  # block id

@@ -26,6 +26,7 @@ How each construct is read, for the README:
 """
 from __future__ import annotations
 
+from collections.abc import Iterator
 from dataclasses import dataclass, field
 
 from markdown_it import MarkdownIt
@@ -141,7 +142,7 @@ class _Walk:
         else:
             self.add(fragment_text(markup))
 
-    def inline_pieces(self, children: list[Token]):
+    def inline_pieces(self, children: list[Token]) -> Iterator[str]:
         """Plain text of inline tokens: links keep their text, images and ``<img>`` their alt text."""
         for child in children:
             if child.type in ("text", "code_inline"):
