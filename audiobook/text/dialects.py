@@ -82,7 +82,8 @@ KRAMDOWN_REFERENCE = r"\{:[ \t]*[\w-]+[ \t]*\}|\{::\w+[^}\n]*\}|\{:/\w*\}"
 ATTRIBUTE_RULES = [
     # "* TOC" followed by "{:toc}": Kramdown's table of contents
     (re.compile(r"^[ \t]*(?:[*+-]|1\.)[ \t]+[^\n]*\n[ \t]*\{:[ \t]*toc[ \t]*\}[ \t]*$\n?", re.MULTILINE), ""),
-    (re.compile(r"^[ \t]*(?:\[TOC\]|\[\[_?toc_?\]\]|\{:toc\})[ \t]*$\n?", re.MULTILINE | re.IGNORECASE), ""),
+    # python-markdown's [TOC], VitePress' [[toc]], GitLab's [[_TOC_]]
+    (re.compile(r"^[ \t]*(?:\[TOC\]|\[\[_?toc_?\]\])[ \t]*$\n?", re.MULTILINE | re.IGNORECASE), ""),
     # a line holding only attribute lists
     (re.compile(rf"^[ \t]*(?:(?:{ATTRIBUTE_LIST}|{KRAMDOWN_REFERENCE})[ \t]*)+$\n?", re.MULTILINE), ""),
     (re.compile(rf"(?<![!\]])\[(?P<span>[^\[\]\n]*)\]{ATTRIBUTE_LIST}"), r"\g<span>"),
