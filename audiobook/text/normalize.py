@@ -83,8 +83,9 @@ WEB_RULES = [
     (re.compile(r"(?<![\w@])@(\w+)"), lambda m: f"at {_split_words(m[1])}"),
     # #hashtag (a # before a number is "number", handled below)
     (re.compile(r"(?<![\w&#])#([^\W\d]\w*)"), lambda m: f"hashtag {_split_words(m[1])}"),
-    # bare domain with a common top-level domain
-    (re.compile(r"\b(?P<host>[\w-]+(?:\.[\w-]+)*\.(?:com|org|net|edu|gov|io|co|uk|de|fr|info|dev|app))\b", re.IGNORECASE), _say_url),
+    # bare domain with a common top-level domain, and any path after it (Markdown's bare links)
+    (re.compile(r"\b(?P<host>[\w-]+(?:\.[\w-]+)*\.(?:com|org|net|edu|gov|io|co|uk|de|fr|info|dev|app))\b"
+                r"(?:/(?:[^\s\"'<>()]*[^\s\"'<>().,;:!?])?)?", re.IGNORECASE), _say_url),
 ]
 
 
