@@ -38,7 +38,7 @@ SAVED_PAGES = {
         description="What a volunteer-run repair caf\u00e9 actually saves, counted over one year.", language="en",
         link="https://mendingnotes.example.com/quiet-economics-of-repair-cafes/",
         headings=["The Quiet Economics of Repair Caf\u00e9s", "What came through the door", "The money"],
-        kept=["church hall that smells of coffee", "failed thermal fuses", "Electrical; 412; 268",
+        kept=["church hall that smells of coffee", "failed thermal fuses", "Category: Electrical; Items: 412; Fixed: 268.",
               "small argument against giving up", "open the case themselves"],
         left_out=["Home page", "About this newsletter", "Subscribe now", "6 min read", "Sign up for more",
                   "sewing machine", "Privacy policy", "Powered by Ghost", "paper notebook", "surprised us.1"],
@@ -97,7 +97,7 @@ BLOCKS = [
      [(QUOTE, "a"), (QUOTE, "b"), (QUOTE, "c")]),
     ("code keeps its lines", "<pre><code>  x = 1\n  y &lt; 2\n</code></pre>", [(CODE, "  x = 1\n  y < 2")]),
     ("table rows", "<table><tr><th>Name</th><th>Count</th></tr><tr><td>owls</td><td>2<br>3</td></tr></table>",
-     [(TEXT, "Name; Count"), (TEXT, "owls; 2 3")]),
+     [(LIST_ITEM, "Name: owls; Count: 2 3.")]),
     ("footnote markers", '<p>See<sup><a href="#fn1">1</a></sup> this<a role="doc-noteref" href="#n">2</a>. '
      'E=mc<sup>2</sup></p><aside epub:type="footnote"><p>The note.</p></aside>', [(TEXT, "See this. E=mc2")]),
     ("scripts, styles, forms, comments", "<p>a<script>var x</script><!-- c --> b</p><style>p{}</style>"

@@ -46,6 +46,7 @@ TITLE_SEPARATORS = (" | ", " \u2013 ", " \u2014 ", " - ", " \u00b7 ", " :: ", " 
 INLINE_CODE_PARENTS = {"p", "head", "item", "cell", "hi", "ref"}
 
 HEADINGS = {"h1", "h2", "h3", "h4", "h5", "h6"}
+SENTENCE_END = (".", "!", "?", "\u2026", ":", ";")
 LIST_ITEMS = {"li", "dt", "dd"}
 # Elements that start a block of their own; anything else is inline, part of the text around it.
 BLOCKS = HEADINGS | LIST_ITEMS | {
@@ -146,6 +147,11 @@ def html_paragraphs(markup: str) -> list[Paragraph]:
     return [block.paragraph for block in html_blocks(root)]
 
 
+def html_text(markup: str) -> str:
+    """The visible text of an HTML fragment on one line (inline HTML in Markdown); "" when it shows none."""
+    return " ".join(paragraph.text for paragraph in html_paragraphs(markup))
+
+
 def html_blocks(root: lxml.etree._Element) -> list[Block]:
     """The readable blocks of an HTML tree in order: headings, paragraphs, quotes, list items,
     preformatted code and table rows (cells joined by semicolons)."""
@@ -177,10 +183,11 @@ class _Walk:
                 self._flush(kind)
                 self._note_ids(child, deep=True)
                 self._emit(CODE, "".join(child.itertext()).strip("\n"), collapse_text=False)
-            elif tag == "tr":
+            elif tag == "table":
                 self._flush(kind)
                 self._note_ids(child, deep=True)
-                self._emit(kind, "; ".join(filter(None, (_inline_text(cell) for cell in child))))
+                for row in table_rows(*_header_and_rows(child)):
+                    self._emit(LIST_ITEM if kind == TEXT else kind, row)
             elif tag in BLOCKS:
                 self._flush(kind)
                 self.container(child, _inner_kind(tag, kind))
@@ -207,6 +214,29 @@ class _Walk:
                 self.ids.append(each.get("id"))
 
 
+def table_rows(header: list[str], rows: list[list[str]]) -> list[str]:
+    """A table as it is read aloud: row by row, each cell named by its column's header
+    ("Name: Ada; Born: 1815."); a table that is only a header reads it once."""
+    if not rows:
+        return [_sentence("; ".join(filter(None, header)))] if any(header) else []
+    spoken = ("; ".join(f"{label}: {cell}" if label else cell
+                        for label, cell in zip(header + [""] * len(row), row) if cell) for row in rows)
+    return [_sentence(text) for text in spoken if text]
+
+
+def _header_and_rows(table: lxml.etree._Element) -> tuple[list[str], list[list[str]]]:
+    """Cell texts of a table: its header row (the first row, when it is all <th> or in <thead>) and the rest."""
+    rows = [row for row in table.iter("{*}tr", "tr")]
+    cells = [[_inline_text(cell) for cell in row if _tag(cell) in ("td", "th")] for row in rows]
+    if rows and (all(_tag(cell) == "th" for cell in rows[0] if _tag(cell)) or _tag(rows[0].getparent()) == "thead"):
+        return cells[0], cells[1:]
+    return [], cells
+
+
+def _sentence(text: str) -> str:
+    return text if text.endswith(SENTENCE_END) else text + "."
+
+
 def _inner_kind(tag: str, kind: str) -> str:
     """The kind of the blocks inside ``tag``: a quote stays a quote, even in a list."""
     if tag == "blockquote" or kind == QUOTE:
@@ -223,6 +253,9 @@ def _text_pieces(element: lxml.etree._Element):
     notes, scripts and comments left out (their tails are the parent's to give)."""
     tag = _tag(element)
     if tag is None or tag in SKIPPED or _is_note(element):
+        return
+    if tag == "img":
+        yield element.get("alt") or ""
         return
     spaced = tag == "br" or tag in BLOCKS
     if spaced:

@@ -18,8 +18,9 @@ How each construct is read, for the README:
   ("Name: Ada; Born: 1815."); a table with only a header row reads it once.
 - Admonitions and callouts: their title (or kind, "Warning") is read as a
   short lead-in paragraph, then their text.
-- HTML blocks and inline HTML: their visible text (``htmltext``); an
-  ``<img>`` by its alt text; ``<pre>`` is code.
+- HTML blocks and inline HTML: their visible text, walked as the HTML reader
+  walks a page (``html.html_paragraphs``); an ``<img>`` by its alt text;
+  ``<pre>`` is code.
 - Links keep their text, images their alt text (an image without one is left
   out). A bare URL stays in the display text as written; speech says its site.
 - Code blocks are shown, not read (the planner says so); inline code is read.
@@ -38,11 +39,10 @@ from mdit_py_plugins.footnote import footnote_plugin
 
 from audiobook.models import CODE, HEADING, LIST_ITEM, QUOTE, TEXT, Paragraph
 from audiobook.text.dialects import plain_markdown
-from audiobook.text.htmltext import fragment_text, preformatted_text
+from audiobook.text.html import html_paragraphs, html_text, table_rows
 from audiobook.text.readers import TextReader, collapse
 
 FOOTNOTE_LEAD_IN = "Note: "
-SENTENCE_END = (".", "!", "?", "\u2026", ":", ";")
 
 
 def _parser() -> MarkdownIt:
@@ -88,9 +88,9 @@ class _Walk:
     quote_depth: int = 0
     list_depth: int = 0
     in_heading: bool = False
-    table_header: list[str] | None = None  # the header row's cells while inside a table
+    table_header: list[str] = field(default_factory=list)  # the header row's cells while inside a table
+    table_body: list[list[str]] = field(default_factory=list)  # and each other row's
     in_table_head: bool = False
-    table_rows: int = 0
     row: list[str] | None = None  # the cells of the table row being read
     referred_notes: list[int] = field(default_factory=list)  # footnotes referred to in this section
 
@@ -115,7 +115,7 @@ class _Walk:
         elif kind == "inline":
             self.take_inline(token)
         elif kind == "table_open":
-            self.table_header, self.table_rows = [], 0
+            self.table_header, self.table_body = [], []
         elif kind in ("thead_open", "thead_close"):
             self.in_table_head = kind == "thead_open"
         elif kind == "tr_open":
@@ -123,9 +123,8 @@ class _Walk:
         elif kind == "tr_close":
             self.end_row()
         elif kind == "table_close":
-            if not self.table_rows and self.table_header:  # a header and no body: read the header once
-                self.add(_sentence("; ".join(cell for cell in self.table_header if cell)), LIST_ITEM)
-            self.table_header = None
+            for row in table_rows(self.table_header, self.table_body):
+                self.add(row, LIST_ITEM)
 
     def take_inline(self, token: Token) -> None:
         text = collapse("".join(self.inline_pieces(token.children or [])))
@@ -135,12 +134,11 @@ class _Walk:
             self.add(text)
 
     def take_html(self, markup: str) -> None:
-        if markup.lstrip()[:4].lower() == "<pre":
-            code = preformatted_text(markup)
-            if code.strip():
-                self.paragraphs.append(Paragraph(kind=CODE, text=code))
-        else:
-            self.add(fragment_text(markup))
+        for paragraph in html_paragraphs(markup):
+            if paragraph.kind == CODE:
+                self.paragraphs.append(paragraph)
+            else:  # inside a quote or a list, the HTML's text is part of it
+                self.add(paragraph.text, None if paragraph.kind == TEXT else paragraph.kind)
 
     def inline_pieces(self, children: list[Token]) -> Iterator[str]:
         """Plain text of inline tokens: links keep their text, images and ``<img>`` their alt text."""
@@ -152,7 +150,7 @@ class _Walk:
             elif child.type == "image":
                 yield from self.inline_pieces(child.children or [])
             elif child.type == "html_inline":
-                yield " " if child.content[:3].lower() == "<br" else fragment_text(child.content)
+                yield " " if child.content[:3].lower() == "<br" else html_text(child.content)
             elif child.type == "footnote_ref" and child.meta["id"] not in self.referred_notes:
                 self.referred_notes.append(child.meta["id"])
             # emphasis, links, strikethrough and checkboxes carry no text of their own
@@ -161,13 +159,8 @@ class _Walk:
         cells, self.row = self.row or [], None
         if self.in_table_head:
             self.table_header = cells
-            return
-        labelled = (f"{label}: {cell}" if label else cell
-                    for label, cell in zip(self.table_header or [], cells) if cell)
-        text = "; ".join(labelled)
-        if text:
-            self.table_rows += 1
-            self.add(_sentence(text), LIST_ITEM)
+        else:
+            self.table_body.append(cells)
 
     def end_section(self) -> None:
         """Read the footnotes the section referred to, before the next heading (or the end)."""
@@ -215,7 +208,3 @@ def _container_title(info: str) -> str:
     kind, _, title = info.partition("[") if "[" in info.split(" ", 1)[0] else info.partition(" ")
     title = title.strip().removesuffix("]").strip()
     return title or kind.strip().capitalize()
-
-
-def _sentence(text: str) -> str:
-    return text if text.endswith(SENTENCE_END) else text + "."
