@@ -43,6 +43,7 @@ from audiobook.fsutil import atomic_path, remove_stale_temp_files
 from audiobook.models import Document, Essay, Script
 from audiobook.settings import (Settings, SettingLayers, ShowSettings, from_front_matter, read_layers,
                                 read_show_file)
+from audiobook.settings.showfile import DEFAULT_AUTHOR
 from audiobook.show.record import (Audio, EngineUsed, EpisodeFiles, EpisodeRecord, RecordError, RecordMissing, Source,
                                    build_key, identity, marks, read_record)
 
@@ -284,7 +285,8 @@ def _planned(essay: Essay, layers: SettingLayers, engine_name: str, encoding: st
         settings = settings.derive("title", resolve_title(document), f"text of {essay.path.name}")
     if not settings.description:
         settings = settings.derive("description", resolve_description(document), f"opening of {essay.path.name}")
-    metadata = replace(document.metadata, title=settings.title, author=settings.author, date=settings.date,
+    spoken_author = None if settings.author == DEFAULT_AUTHOR else settings.author  # nobody says "by Anonymous"
+    metadata = replace(document.metadata, title=settings.title, author=spoken_author, date=settings.date,
                        description=settings.description, language=settings.language, link=settings.link)
     script = plan_script(document, metadata, lexicon=load_lexicon(layers.show.directory, document.metadata.lexicon),
                          phonemes=engine_class(engine_name).takes_phonemes)

@@ -38,7 +38,8 @@ PERMISSIVE = {"MIT", "BSD-2-Clause", "BSD-3-Clause", "Apache-2.0", "ISC", "CC0-1
 
 # What no listener should hear: markup of every dialect the readers take.
 MARKUP = {
-    "front matter": re.compile(r"^(?:-{3}|\+{3})|\b(?:title|date|author|layout|tags|draft)\s*[:=]\s", re.I),
+    # a field read out starts a segment ("title equals ..."); prose may mention one ("set layout: post")
+    "front matter": re.compile(r"^(?:-{3}|\+{3}|(?:title|date|author|layout|tags|draft)\s*[:=]\s)", re.I),
     "Liquid or Jinja tag": re.compile(r"\{%|%\}"),
     "template expression or shortcode": re.compile(r"\{\{|\}\}"),
     "footnote marker": re.compile(r"\[\^[^\]]*\]"),
