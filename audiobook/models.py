@@ -48,12 +48,6 @@ class Paragraph:
 
 
 @dataclass
-class Chapter:
-    title: str
-    paragraphs: list[Paragraph] = field(default_factory=list)
-
-
-@dataclass
 class Document:
     """An essay as read from disk, before any speech decisions."""
 

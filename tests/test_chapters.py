@@ -11,7 +11,8 @@ import pytest
 from mutagen.id3 import ID3
 
 from audiobook.models import BODY, INTRO, OUTRO
-from audiobook.text.plan import MIN_CHAPTER_WORDS, balanced_starts, plan_script, resolve_title
+from audiobook.text.chapters import MIN_CHAPTER_WORDS, balanced_starts
+from audiobook.text.plan import plan_script, resolve_title
 from audiobook.text.read import read_document
 from conftest import SHARED_CHECKS, cli_env, ffprobe, run_cli, tools_missing
 

@@ -12,9 +12,10 @@ from audiobook.errors import InputError
 from audiobook.models import (
     BODY, CODE, HEADING, INTRO, NARRATOR, OUTRO, QUOTE, QUOTE_ROLE, TEXT, Document, Metadata, Paragraph,
 )
+from audiobook.text.chapters import balanced_starts
 from audiobook.text.plan import (
     PAUSE_AFTER_CHAPTER, PAUSE_AFTER_HEADING, PAUSE_AFTER_PARAGRAPH, PAUSE_AFTER_SENTENCE,
-    balanced_starts, estimate_seconds, format_plan, plan_script, resolve_title, split_for_speech,
+    estimate_seconds, format_plan, plan_script, resolve_title, split_for_speech,
 )
 from audiobook.text.read import read_document
 
@@ -251,3 +252,12 @@ def test_odd_unicode_plans(tmp_path):
     _, script = plan(path)
     assert all(s.speech for s in script.segments)
     assert "\u200b" not in " ".join(s.speech for s in script.segments)
+
+
+def test_a_piece_of_only_punctuation_is_not_sent_to_the_engine(tmp_path):
+    """A closing bracket split off a long sentence once reached espeak alone, which says nothing."""
+    essay = tmp_path / "essay.md"
+    essay.write_text("It works (see [the docs](https://example.com)).\n\n)\n\nThe end.", encoding="utf-8")
+    script = plan_script(read_document(essay), Metadata())
+    assert all(re.search(r"\w", segment.speech) for segment in script.segments)
+    assert any(segment.display.endswith(")") for segment in script.segments)
