@@ -38,7 +38,10 @@ CLI_TIMEOUT = 300  # seconds; a cold seed build takes ~5 s, so this only catches
 
 def pytest_addoption(parser):
     parser.addoption("--regen-golden", action="store_true",
-                     help="rewrite tests/golden/ from this run's output (when a change to the feed or site is intended)")
+                     help="rewrite tests/golden/ and the corpus' expected plans from this run's output "
+                          "(when a change to the feed, the site or reading is intended)")
+    parser.addoption("--whole-corpus", action="store_true",
+                     help="build every item of tests/fixtures/corpus/, not one of each dialect")
 
 
 @pytest.fixture(scope="session", autouse=True)

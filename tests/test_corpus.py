@@ -108,7 +108,7 @@ def test_plan_matches_the_checked_in_copy(row, request):
     if request.config.getoption("--regen-golden"):
         path.parent.mkdir(parents=True, exist_ok=True)
         path.write_text(json.dumps(got, indent=1, ensure_ascii=False) + "\n", encoding="utf-8")
-    assert path.is_file(), f"no expected copy: run scripts/test tests/test_corpus.py --regen-golden"
+    assert path.is_file(), "no expected copy: run scripts/test tests/test_corpus.py --regen-golden"
     assert got == json.loads(path.read_text(encoding="utf-8"))
 
 

@@ -19,7 +19,7 @@ from audiobook.text.readers import HEAD_BYTES, reader_for
 from audiobook.text.web import fetch, is_url, kept_pages_dir
 
 # Files read as one essay, never as a feed: no need to look inside them before the build.
-SINGLE_ESSAY_SUFFIXES = (".md", ".markdown", ".txt", ".text", ".html", ".htm", ".epub")
+SINGLE_ESSAY_SUFFIXES = (".md", ".markdown", ".mdx", ".txt", ".text", ".html", ".htm", ".xhtml", ".epub")
 
 
 def read_document(path: Path, encoding: str | None = None) -> Document:
