@@ -153,3 +153,19 @@ def test_the_corpus_book_is_what_make_epub_makes(tmp_path, monkeypatch):
     make_epub.main()
     made, kept = read_document(tmp_path / "alice.epub"), read_document(ALICE)
     assert (made.metadata, made.paragraphs) == (kept.metadata, kept.paragraphs)
+
+
+def test_a_zip_bomb_is_refused_before_it_is_unpacked(tmp_path, monkeypatch):
+    from audiobook.text import epub
+
+    monkeypatch.setattr(epub, "MAX_UNPACKED_BYTES", 2**20)  # a real bomb is gigabytes: the rule, at a small scale
+    buffer = io.BytesIO()
+    with zipfile.ZipFile(buffer, "w", zipfile.ZIP_DEFLATED) as archive:
+        archive.writestr("mimetype", b"application/epub+zip", zipfile.ZIP_STORED)
+        archive.writestr("OEBPS/filler.xhtml", b"\0" * (3 * 2**20))
+    path = tmp_path / "book.epub"
+    path.write_bytes(buffer.getvalue())
+    assert path.stat().st_size < 2**15
+    with pytest.raises(InputError, match="would unpack to 3 MB") as caught:
+        read_document(path)
+    assert "\n" not in str(caught.value)

@@ -16,6 +16,7 @@ import io
 import posixpath
 import re
 import warnings
+import zipfile
 from dataclasses import dataclass
 from pathlib import Path
 from urllib.parse import unquote
@@ -32,6 +33,8 @@ from audiobook.text.readers import Reader, collapse
 MIMETYPE = b"application/epub+zip"
 # Local file header of a zip's first entry: signature, then the name's and extra field's lengths at 26 and 28.
 ZIP_SIGNATURE = b"PK\x03\x04"
+# More than any book unpacks to (the longest novels with their images are tens of MB).
+MAX_UNPACKED_BYTES = 512 * 2**20
 OPF = "{http://www.idpf.org/2007/opf}"
 # XHTML as XML, leniently, never fetching or expanding what a hostile book points to.
 XHTML_PARSER = lxml.etree.XMLParser(recover=True, resolve_entities=False, no_network=True, huge_tree=False)
@@ -81,6 +84,7 @@ class EpubReader(Reader):
 def _open_book(path: Path, data: bytes):
     from ebooklib import epub
 
+    _refuse_zip_bomb(path, data)
     try:
         with warnings.catch_warnings():
             warnings.simplefilter("ignore")  # ebooklib warns about its own future defaults
@@ -88,6 +92,19 @@ def _open_book(path: Path, data: bytes):
     except Exception as error:  # noqa: BLE001 - ebooklib fails on a damaged book in many ways
         reason = str(error.args[-1] if isinstance(error, epub.EpubException) else error) or type(error).__name__
         raise InputError(f"{path}: not a readable EPUB ({reason}); export or download the book again.") from None
+
+
+def _refuse_zip_bomb(path: Path, data: bytes) -> None:
+    """ebooklib unpacks every entry into memory: a book that would unpack to more than
+    MAX_UNPACKED_BYTES (no real book does; a zip bomb does) is refused before it is opened."""
+    try:
+        with zipfile.ZipFile(io.BytesIO(data)) as archive:
+            unpacked = sum(entry.file_size for entry in archive.infolist())
+    except (zipfile.BadZipFile, OSError, ValueError):
+        return  # ebooklib says what is wrong with it, below
+    if unpacked > MAX_UNPACKED_BYTES:
+        raise InputError(f"{path}: would unpack to {unpacked // 2**20} MB, more than the "
+                         f"{MAX_UNPACKED_BYTES // 2**20} MB a book needs; it is not a usable EPUB.")
 
 
 def _book_paragraphs(book) -> list[Paragraph]:
