@@ -146,7 +146,7 @@ def build(essays, show, engine, voice, quote_voice, rate, title, author, cover, 
       audiobook build https://example.com/feed.xml --latest 5
     """
     from audiobook import pipeline
-    from audiobook.text.read import Reading
+    from audiobook.text.sources import Reading
 
     flags = dict(engine=engine, voice=voice, quote_voice=quote_voice, rate=rate, title=title,
                  author=author, cover=cover, jobs=jobs, executor=executor, scheduler=scheduler)
@@ -182,7 +182,7 @@ def plan(sources, show, title, author, rate, latest, encoding):
     """
     from audiobook.pipeline import plan_essays
     from audiobook.text.plan import format_plan
-    from audiobook.text.read import Reading
+    from audiobook.text.sources import Reading
 
     flags = dict(title=title, author=author, rate=rate)
     plans = plan_essays(sources, show, flags, Terminal(), Reading(encoding=encoding, latest=latest))

@@ -49,7 +49,7 @@ from audiobook.show.record import (Audio, EngineUsed, EpisodeFiles, EpisodeRecor
 
 if TYPE_CHECKING:
     from audiobook.show.publish import Publication
-    from audiobook.text.read import Reading
+    from audiobook.text.sources import Reading
 
 # Settings that say where and how fast a build runs, never what it makes; and the
 # cover's path, whose bytes the build key hashes (the same art by another path is the same episode).
@@ -76,7 +76,7 @@ def build(sources: Sequence[str | Path], show_dir: Path, flags: Mapping[str, obj
           force: bool = False, reading: Reading | None = None, drafts: bool = False) -> tuple[list[Episode], Publication]:
     """Render every essay the sources hold (files; feeds, one essay per post) into the show,
     with one set of synthesis workers, then publish the show. A draft is refused unless ``drafts``."""
-    from audiobook.text.read import Reading, essays_from
+    from audiobook.text.sources import Reading, essays_from
 
     events = events or Events()
     reading = reading or Reading()
@@ -181,7 +181,7 @@ def plan_essays(sources: Sequence[str | Path], show_dir: Path, flags: Mapping[st
                 events: Events | None = None, reading: Reading | None = None) -> list[Planned]:
     """`audiobook plan`: what each essay the sources hold (a feed: each post) will be spoken as,
     with the settings a build would use; drafts too."""
-    from audiobook.text.read import Reading, essays_from
+    from audiobook.text.sources import Reading, essays_from
 
     events = events or Events()
     reading = reading or Reading()

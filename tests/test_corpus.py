@@ -27,7 +27,7 @@ import pytest
 
 from audiobook.models import BODY, HEADING, LIST_ITEM
 from audiobook.pipeline import plan_essays
-from audiobook.text.read import essays_from
+from audiobook.text.sources import essays_from
 from conftest import ROOT
 
 CORPUS = ROOT / "tests" / "fixtures" / "corpus"

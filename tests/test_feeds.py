@@ -18,7 +18,8 @@ import pytest
 from audiobook.errors import InputError
 from audiobook.models import HEADING, TEXT
 from audiobook.text.feeds import FeedReader
-from audiobook.text.read import Reading, essays_from, read_document
+from audiobook.text.read import read_document
+from audiobook.text.sources import Reading, essays_from
 from conftest import run_cli, summary_counts, tools_missing
 
 POST_WORDS = ("The harbour was quiet that morning, and the boats sat low in the water while the gulls argued "
@@ -203,5 +204,5 @@ def test_a_summary_only_feed_file_is_read_as_summaries_with_a_warning_and_no_fet
     warnings: list[str] = []
     [essay] = essays_from([feed], warn=warnings.append)
     assert [p.text for p in essay.document.paragraphs] == ["We counted swifts over the river..."]
-    assert len(warnings) == 1 and "only a summary" in warnings[0] and "counting-swifts" in warnings[0]
+    assert len(warnings) == 1 and "1 of 1 posts are only summarised" in warnings[0] and "counting-swifts" in warnings[0]
     assert not site.hits  # a file the user gave is no licence to go to the network

@@ -21,10 +21,9 @@ from audiobook.errors import InputError
 from audiobook.models import Document, Metadata
 from audiobook.text.fields import essay_date, natural_list
 from audiobook.text.readers import Reader, collapse
-from audiobook.text.web import is_url, kept_page
+from audiobook.text.sources import FEED_SUFFIXES, is_url, looks_like_feed
+from audiobook.text.web import kept_page
 
-# A feed's first bytes, after any XML declaration, comments or BOM.
-FEED_ROOT = re.compile(rb"<(?:rss|feed|rdf:RDF)\b")
 # A summary this short, or one that trails off, stands for a post on its page.
 MIN_FULL_POST_WORDS = 150
 TRAILING_OFF = re.compile(r"(\.\.\.|\u2026|\[\u2026\]|\[\.\.\.\]|read more|continue reading)\W*$", re.IGNORECASE)
@@ -39,7 +38,7 @@ class FeedReader(Reader):
     ``warn`` says so."""
 
     name = "feed"
-    suffixes = (".rss", ".atom")
+    suffixes = FEED_SUFFIXES
     many = True
 
     def __init__(self, fetch_pages: bool = False, warn: Callable[[str], None] = lambda message: None) -> None:
@@ -55,7 +54,7 @@ class FeedReader(Reader):
 
     @classmethod
     def recognises(cls, head: bytes) -> bool:
-        return bool(FEED_ROOT.search(head[:2048]))
+        return looks_like_feed(head)
 
     def read(self, path: Path, data: bytes, encoding: str | None = None) -> Document:
         raise InputError(f"{path}: is a feed, with one essay per post; build it with 'audiobook build {path}', "
@@ -70,10 +69,17 @@ class FeedReader(Reader):
             raise InputError(f"{path}: no posts found in this feed{problem}; check that it is an RSS or Atom feed.")
         folder = path.parent / _slug(path.stem)
         stems: set[str] = set()
-        documents = [self._post(entry, parsed.feed, folder, stems, encoding) for entry in parsed.entries]
+        summarised: list[str] = []
+        documents = [self._post(entry, parsed.feed, folder, stems, summarised, encoding) for entry in parsed.entries]
+        if summarised:
+            self.warn(f"{path}: {len(summarised)} of {len(documents)} posts are only summarised in the feed "
+                      f"({', '.join(summarised[:3])}{', ...' if len(summarised) > 3 else ''}) and are read as "
+                      f"summaries; build the feed from its URL to read whole posts from their pages")
         return sorted(documents, key=_newest_first)
 
-    def _post(self, entry, feed, folder: Path, stems: set[str], encoding: str | None) -> Document:
+    def _post(self, entry, feed, folder: Path, stems: set[str], summarised: list[str],
+              encoding: str | None) -> Document:
+        """One post; its name joins ``summarised`` when only its summary can be read."""
         from audiobook.text.html import HtmlReader, html_paragraphs
 
         title = collapse(entry.get("title", "")) or None
@@ -89,8 +95,7 @@ class FeedReader(Reader):
             page = HtmlReader().read(source, kept_page(metadata.link, version), encoding)
             return replace(page, metadata=_fill(metadata, page.metadata))
         if content is None:
-            self.warn(f"{source.name}: the feed carries only a summary of this post, read as it is; "
-                      f"build the feed from its URL to read the whole post from its page")
+            summarised.append(stem)
         paragraphs = html_paragraphs(content if content is not None else entry.get("summary", ""))
         return Document(source=source, metadata=metadata, paragraphs=paragraphs,
                         text="\n\n".join(paragraph.text for paragraph in paragraphs))

@@ -12,7 +12,6 @@ import hashlib
 import urllib.error
 import urllib.request
 from pathlib import Path
-from urllib.parse import urlsplit
 
 import platformdirs
 
@@ -23,10 +22,6 @@ from audiobook.fsutil import atomic_path
 USER_AGENT = f"audiobook/{__version__} (+https://pypi.org/project/audiobook/)"
 TIMEOUT_SECONDS = 30
 MAX_BYTES = 50 * 1024 * 1024  # more than any feed or article page; a guard against endless responses
-
-
-def is_url(source: object) -> bool:
-    return isinstance(source, str) and urlsplit(source).scheme in ("http", "https")
 
 
 def kept_pages_dir() -> Path:
