@@ -296,11 +296,16 @@ def _planned(essay: Essay, layers: SettingLayers, engine_name: str, encoding: st
 def _cover(settings: Settings, events: Events) -> bytes:
     """The episode's art: the one given, a title card when none is. An image from the
     essay's front matter was made for the web (a social card): it is fitted to a
-    podcast's square with a warning, where art given for the podcast would be refused."""
+    podcast's square with a warning, or replaced by a title card with a warning when
+    it is not there, where art given for the podcast would be refused."""
     if not settings.cover:
         return generate_cover(settings.title, settings.author)
     if not from_front_matter(settings, "cover"):
         return load_cover(settings.cover)
+    if not Path(settings.cover).is_file():  # the site's image, kept where only the site builder looks
+        events.warn(f"cover image {settings.cover} (from the {settings.source('cover')}) not found; "
+                    f"the episode gets a title card")
+        return generate_cover(settings.title, settings.author)
     cover, warning = fit_cover(settings.cover)
     if warning:
         events.warn(warning)

@@ -98,3 +98,13 @@ def test_a_social_card_in_front_matter_becomes_a_square_cover_with_one_warning(t
     cover = Image.open(io.BytesIO(picture.data))
     assert cover.format == "JPEG" and cover.mode == "RGB"
     assert cover.width == cover.height and 1400 <= cover.width <= 3000
+
+
+def test_a_front_matter_image_that_is_not_there_gives_a_title_card_and_one_warning(tmp_path):
+    essay = tmp_path / "post.md"
+    essay.write_text(f"---\ntitle: Cards\nimages: [images/card-1.png]\n---\n{TEXT}\n", encoding="utf-8")
+    result = run_cli("build", essay, "--show", tmp_path / "show", cwd=tmp_path)
+    assert result.returncode == 0, result.stderr
+    warnings = [line for line in result.stderr.splitlines() if "warning" in line]
+    assert len(warnings) == 1 and "card-1.png" in warnings[0] and "not found" in warnings[0], result.stderr
+    assert ID3(tmp_path / "show" / "episodes" / "post.mp3").getall("APIC")
