@@ -66,7 +66,7 @@ class Terminal(Events):
             click.echo(str(episode.mp3))
             return
         click.echo(
-            f"{episode.mp3}: {clock(episode.duration)}, {episode.chapters} chapters, "
+            f"{episode.mp3}: {clock(episode.duration)}, {episode.chapters} chapter{'' if episode.chapters == 1 else 's'}, "
             f"{human_size(episode.size)}, {episode.loudness:.1f} LUFS, "
             f"{episode.engine} voice {episode.voice}; "
             f"segments: {episode.synthesized} synthesized, {episode.cached} from cache"
