@@ -17,6 +17,7 @@ from urllib.parse import urlsplit
 from audiobook.errors import InputError
 from audiobook.models import Essay
 
+FEED_READER = "feed"  # the registered reader of feeds, loaded only when a source is one
 FEED_SUFFIXES = (".rss", ".atom")
 # A feed's first bytes, after any XML declaration, comments or BOM.
 FEED_ROOT = re.compile(rb"<(?:rss|feed|rdf:RDF)\b")
@@ -59,9 +60,10 @@ def essays_from(sources: Sequence[str | Path], reading: Reading = Reading(),
 
 def _posts(path: Path, data: bytes, reading: Reading, warn: Callable[[str], None],
            fetch_pages: bool = False) -> list[Essay]:
-    from audiobook.text.feeds import FeedReader
+    from audiobook import registry
+    from audiobook.text.readers import reader_targets
 
-    reader = FeedReader(fetch_pages=fetch_pages, warn=warn)
+    reader = registry.load(reader_targets()[FEED_READER])(fetch_pages=fetch_pages, warn=warn)
     reason = reader.unavailable_reason()
     if reason:
         raise InputError(f"{path}: feeds need the feed reader, which cannot run: {reason}")
