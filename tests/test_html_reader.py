@@ -221,3 +221,12 @@ def test_reading_markdown_loads_neither_trafilatura_nor_ebooklib(tmp_path):
              "print(sorted(name for name in ('trafilatura', 'ebooklib') if name in sys.modules))")
     loaded = subprocess.run([sys.executable, "-c", check], capture_output=True, text=True, check=True).stdout
     assert loaded.strip() == "[]"
+
+
+def test_a_file_of_many_comments_is_not_taken_for_a_page_and_costs_no_time():
+    import time
+
+    started = time.perf_counter()
+    assert not HtmlReader.recognises(b"<!-- c -->\n" * 400 + b"<data>Hello</data>")
+    assert HtmlReader.recognises(b"<!-- c -->\n" * 400 + b"<html><body>Hi</body></html>")
+    assert time.perf_counter() - started < 0.5

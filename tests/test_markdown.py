@@ -152,7 +152,8 @@ def test_a_stray_opener_does_not_swallow_the_paragraphs_after_it():
 
 # Openers left unclosed, many times over: each costs one short scan, never one to the end of the text.
 HOSTILE = ["{{ ", "{% ", "{{< ", "{# ", "{% raw %}", "{% highlight x %}", "{% comment %}", "{/* ",
-           "[[", "%% ", "~~", "{{< highlight go >}}", "{::comment}", "[^1]", "<kbd>"]
+           "[[", "%% ", "~~", "{{< highlight go >}}", "{::comment}", "[^1]", "<kbd>",
+           '{a="', "x{a=", "     ", "     ^x"]  # attribute lists and block ids: a space or an opener, repeated
 
 
 @pytest.mark.parametrize("opener", HOSTILE)

@@ -76,7 +76,7 @@ CARRIED_ARGUMENTS = ("caption", "alt")
 
 # --- attribute lists and table-of-contents markers ----------------------------------------
 
-_ATTRIBUTE = r"""(?:[#.][\w:-]+|[\w-]+=(?:"[^"\n]*"|'[^'\n]*'|[^\s}]+))"""
+_ATTRIBUTE = r"""(?:[#.][\w:-]+|[\w-]+=(?:"[^"\n]*"|'[^'\n]*'|[^\s{}]+))"""
 ATTRIBUTE_LIST = rf"\{{:?[ \t]*{_ATTRIBUTE}(?:[ \t]+{_ATTRIBUTE})*[ \t]*\}}"
 KRAMDOWN_REFERENCE = r"\{:[ \t]*[\w-]+[ \t]*\}|\{::\w+[^}\n]*\}|\{:/\w*\}"
 ATTRIBUTE_RULES = [
@@ -87,7 +87,7 @@ ATTRIBUTE_RULES = [
     # a line holding only attribute lists
     (re.compile(rf"^[ \t]*(?:(?:{ATTRIBUTE_LIST}|{KRAMDOWN_REFERENCE})[ \t]*)+$\n?", re.MULTILINE), ""),
     (re.compile(rf"(?<![!\]])\[(?P<span>[^\[\]\n]*)\]{ATTRIBUTE_LIST}"), r"\g<span>"),
-    (re.compile(rf"[ \t]*(?:{ATTRIBUTE_LIST}|{KRAMDOWN_REFERENCE})"), ""),
+    (re.compile(rf"(?<![ \t])[ \t]*(?:{ATTRIBUTE_LIST}|{KRAMDOWN_REFERENCE})"), ""),
 ]
 
 # --- Obsidian, callouts, MDX ---------------------------------------------------------------
@@ -96,7 +96,7 @@ WIKI_EMBED = re.compile(r"!\[\[[^\]\n]*\]\]")
 WIKI_LINK = re.compile(r"\[\[(?P<target>[^\[\]|\n]*)(?:\|(?P<shown>[^\[\]\n]*))?\]\]")
 NOTE_RULES = [
     (re.compile(r"(?<![=\w])==(?=\S)(?P<marked>[^=\n]+?)(?<=\S)==(?!=)"), r"\g<marked>"),
-    (re.compile(r"[ \t]+\^[A-Za-z0-9-]+[ \t]*$", re.MULTILINE), ""),  # block id
+    (re.compile(r"(?<![ \t])[ \t]+\^[A-Za-z0-9-]+[ \t]*$", re.MULTILINE), ""),  # block id
     # MDX: ESM import and export statements (an export runs to the next blank line)
     (re.compile(r"""^import[ \t]+(?:[\w*{}\s,$]+?[ \t]+from[ \t]+)?["'][^"'\n]+["'];?[ \t]*$\n?""", re.MULTILINE), ""),
     (re.compile(r"^export[ \t]+(?:const|let|var|function|default|class|async)\b.*?(?:\n[ \t]*\n|\Z)",

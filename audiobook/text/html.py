@@ -24,7 +24,7 @@ from audiobook.text.fields import essay_date, natural_list
 from audiobook.text.readers import Reader, collapse
 
 # A page starts, after a byte-order mark, spaces, an XML declaration and comments, with one of these.
-HTML_START = re.compile(rb"(?:\xef\xbb\xbf)?\s*(?:<\?xml[^>]*>\s*)?(?:<!--.*?-->\s*)*<(?:!doctype\s+html|html[\s>])",
+HTML_START = re.compile(rb"(?:\xef\xbb\xbf)?\s*(?:<\?xml[^>]*>\s*)?(?:<!--(?:(?!-->).)*-->\s*)*+<(?:!doctype\s+html|html[\s>])",
                         re.IGNORECASE | re.DOTALL)
 # What a page says its bytes are: <meta charset=...>, <meta http-equiv ... content="...; charset=...">,
 # or an XHTML page's XML declaration; browsers look at the first 1024 bytes.
