@@ -169,3 +169,10 @@ def test_a_zip_bomb_is_refused_before_it_is_unpacked(tmp_path, monkeypatch):
     with pytest.raises(InputError, match="would unpack to 3 MB") as caught:
         read_document(path)
     assert "\n" not in str(caught.value)
+
+
+def test_a_description_of_only_a_comment_and_a_contents_that_misses_the_spine_still_read(tmp_path):
+    path = book(tmp_path, description="<!-- nothing -->", documents={"a.xhtml": ONE}, toc=[("Lost", "elsewhere.xhtml")])
+    document = read_document(path)
+    assert document.metadata.description is None
+    assert document.paragraphs  # the whole book, as if it had no table of contents

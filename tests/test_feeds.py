@@ -206,3 +206,27 @@ def test_a_summary_only_feed_file_is_read_as_summaries_with_a_warning_and_no_fet
     assert [p.text for p in essay.document.paragraphs] == ["We counted swifts over the river..."]
     assert len(warnings) == 1 and "1 of 1 posts are only summarised" in warnings[0] and "counting-swifts" in warnings[0]
     assert not site.hits  # a file the user gave is no licence to go to the network
+
+
+def test_a_post_without_text_is_left_out_with_a_warning_and_titles_are_unescaped(tmp_path):
+    feed = tmp_path / "feed.rss"
+    feed.write_text(rss([
+        rss_item("photo", "A photo", "Mon, 02 Mar 2020 08:00:00 +0000", '<img src="x.jpg">'),
+        rss_item("rock", "Rock &amp;amp; roll", "Tue, 03 Mar 2020 08:00:00 +0000", f"<p>{POST_WORDS}</p>"),
+    ]), encoding="utf-8")
+    warnings: list[str] = []
+    [essay] = essays_from([feed], warn=warnings.append)
+    assert essay.document.metadata.title == "Rock & roll"
+    assert len(warnings) == 1 and "'A photo' has no text" in warnings[0]
+
+
+def test_latest_reads_only_the_newest_posts_pages(site):
+    entries = "".join(f"""<entry><title>Post {n}</title><id>urn:{n}</id><link href="{site.url}/p{n}.html"/>
+<published>2021-05-0{n}T10:00:00Z</published><summary>Short.</summary></entry>""" for n in range(1, 5))
+    site.put("feed.atom", f'<?xml version="1.0"?><feed xmlns="http://www.w3.org/2005/Atom"><title>F</title>'
+                          f'<id>urn:f</id>{entries}</feed>')
+    for n in range(1, 5):
+        site.put(f"p{n}.html", ARTICLE_PAGE.replace("Counting swifts", f"Post {n}"))
+    essays = essays_from([f"{site.url}/feed.atom"], Reading(latest=2))
+    assert [e.document.metadata.title for e in essays] == ["Post 4", "Post 3"]
+    assert sorted(path for path in site.hits if path.startswith("/p")) == ["/p3.html", "/p4.html"]

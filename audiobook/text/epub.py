@@ -27,7 +27,7 @@ import lxml.html
 from audiobook.errors import InputError
 from audiobook.models import HEADING, TEXT, Document, Metadata, Paragraph
 from audiobook.text.fields import essay_date, natural_list
-from audiobook.text.html import Block, html_blocks
+from audiobook.text.html import Block, html_blocks, html_text
 from audiobook.text.readers import Reader, collapse
 
 MIMETYPE = b"application/epub+zip"
@@ -111,7 +111,10 @@ def _book_paragraphs(book) -> list[Paragraph]:
     """The spine's linear documents in order, a heading placed where each table of contents entry lands."""
     # ebooklib gives an empty NCX's navMap as one Link without an href, not a list.
     toc = book.toc if isinstance(book.toc, list) else [book.toc]
-    entries = list(_toc_entries(toc, _toc_folders(book), {item.file_name for item in book.get_items()}))
+    spine_files = {item.file_name for idref, _ in book.spine if (item := book.get_item_with_id(idref))}
+    # entries that land in the spine, titled (a table of contents that points elsewhere is read past)
+    entries = [entry for entry in _toc_entries(toc, _toc_folders(book), {item.file_name for item in book.get_items()})
+               if entry.file in spine_files and entry.title.strip()]
     paragraphs: list[Paragraph] = []
     started = not entries  # without a table of contents, read everything
     current_title = None  # the entry whose chapter is being read, until its first prose
@@ -206,7 +209,7 @@ def _book_metadata(book) -> Metadata:
         title=titles[0] if titles else None,
         author=natural_list(authors),
         date=_publication_date(values("date")),
-        description=_plain(next((value for value, _ in values("description") if value), None)),
+        description=html_text(next((value for value, _ in values("description") if value), "")) or None,
         language=next((value for value, _ in values("language") if value), None),
     )
 
@@ -219,10 +222,3 @@ def _publication_date(dates: list[tuple[str, dict]]):
         return essay_date(written) if written else None
     except ValueError:  # a bare year, or free text
         return None
-
-
-def _plain(description: str | None) -> str | None:
-    """A description's text: publishers often write it as HTML."""
-    if not description or "<" not in description:
-        return description
-    return collapse(lxml.html.fromstring(description).text_content()) or None

@@ -20,6 +20,7 @@ from urllib.parse import urlsplit
 from audiobook.errors import InputError
 from audiobook.models import Document, Metadata
 from audiobook.text.fields import essay_date, natural_list
+from audiobook.text.html import HtmlReader, html_paragraphs, html_text
 from audiobook.text.readers import Reader, collapse
 from audiobook.text.sources import FEED_SUFFIXES, is_url, looks_like_feed
 from audiobook.text.web import kept_page
@@ -39,10 +40,10 @@ class FeedReader(Reader):
 
     name = "feed"
     suffixes = FEED_SUFFIXES
-    many = True
 
-    def __init__(self, fetch_pages: bool = False, warn: Callable[[str], None] = lambda message: None) -> None:
-        self.fetch_pages, self.warn = fetch_pages, warn
+    def __init__(self, fetch_pages: bool = False, warn: Callable[[str], None] = lambda message: None,
+                 latest: int | None = None) -> None:
+        self.fetch_pages, self.warn, self.latest = fetch_pages, warn, latest
 
     @classmethod
     def unavailable_reason(cls) -> str | None:
@@ -70,19 +71,25 @@ class FeedReader(Reader):
         folder = path.parent / _slug(path.stem)
         stems: set[str] = set()
         summarised: list[str] = []
-        documents = [self._post(entry, parsed.feed, folder, stems, summarised, encoding) for entry in parsed.entries]
+        entries = sorted(parsed.entries, key=_newest_first)[:self.latest]
+        posts = [self._post(entry, parsed.feed, folder, stems, summarised, encoding) for entry in entries]
+        documents = [post for post in posts if post.paragraphs]
         if summarised:
-            self.warn(f"{path}: {len(summarised)} of {len(documents)} posts are only summarised in the feed "
+            self.warn(f"{path}: {len(summarised)} of {len(posts)} posts are only summarised in the feed "
                       f"({', '.join(summarised[:3])}{', ...' if len(summarised) > 3 else ''}) and are read as "
                       f"summaries; build the feed from its URL to read whole posts from their pages")
-        return sorted(documents, key=_newest_first)
+        for post in posts:
+            if not post.paragraphs:
+                self.warn(f"{path}: post {post.metadata.title or post.source.stem!r} has no text to read "
+                          f"(a photo or a video?); it is left out")
+        if not documents:
+            raise InputError(f"{path}: none of its {len(posts)} posts has text to read.")
+        return documents
 
     def _post(self, entry, feed, folder: Path, stems: set[str], summarised: list[str],
               encoding: str | None) -> Document:
         """One post; its name joins ``summarised`` when only its summary can be read."""
-        from audiobook.text.html import HtmlReader, html_paragraphs
-
-        title = collapse(entry.get("title", "")) or None
+        title = html_text(entry.get("title", "")) or None  # feedparser gives titles as HTML
         stem = _unique(_post_slug(entry, title), stems)
         source = folder / f"{stem}.html"
         metadata = Metadata(title=title, author=_authors(entry) or _authors(feed), date=_published(entry),
@@ -91,7 +98,7 @@ class FeedReader(Reader):
                                                                   if tag.get("term")])
         content = _full_content(entry)
         if content is None and self.fetch_pages and is_url(metadata.link):
-            version = entry.get("updated") or entry.get("published") or ""
+            version = dict.get(entry, "updated") or dict.get(entry, "published") or ""
             page = HtmlReader().read(source, kept_page(metadata.link, version), encoding)
             return replace(page, metadata=_fill(metadata, page.metadata))
         if content is None:
@@ -107,18 +114,14 @@ def _full_content(entry) -> str | None:
     if bodies:
         return max(bodies, key=len)
     summary = entry.get("summary", "")
-    words = len(_text_of(summary).split())
-    if words >= MIN_FULL_POST_WORDS and not TRAILING_OFF.search(_text_of(summary)):
+    text = html_text(summary)
+    if len(text.split()) >= MIN_FULL_POST_WORDS and not TRAILING_OFF.search(text):
         return summary  # RSS 2.0 feeds often put the whole post in <description>
     return None
 
 
-def _text_of(markup: str) -> str:
-    return collapse(re.sub(r"<[^>]*>", " ", markup))
-
-
 def _plain_summary(entry) -> str | None:
-    summary = _text_of(entry.get("summary", ""))
+    summary = html_text(entry.get("summary", ""))
     return summary or None
 
 
@@ -133,11 +136,12 @@ def _authors(item) -> str | None:
 def _published(entry) -> datetime.datetime | datetime.date | None:
     """The post's publication time with its zone as written; feedparser's parsed UTC time as a fallback."""
     for key in ("published", "updated"):
-        if entry.get(key):
+        # dict.get: feedparser's own get() maps "updated" to "published", with a DeprecationWarning
+        if dict.get(entry, key):
             try:
-                return essay_date(entry[key])
+                return essay_date(dict.get(entry, key))
             except ValueError:
-                parsed = entry.get(f"{key}_parsed")
+                parsed = dict.get(entry, f"{key}_parsed")
                 if parsed:
                     return datetime.datetime.fromtimestamp(calendar.timegm(parsed), datetime.timezone.utc)
     return None
@@ -170,8 +174,8 @@ def _unique(stem: str, taken: set[str]) -> str:
     return candidate
 
 
-def _newest_first(document: Document) -> tuple[int, float]:
-    date = document.metadata.date
+def _newest_first(entry) -> tuple[int, float]:
+    date = _published(entry)
     if date is None:
         return (1, 0.0)
     if not isinstance(date, datetime.datetime):

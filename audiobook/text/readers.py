@@ -43,13 +43,12 @@ class Reader:
     ``unavailable_reason`` says why a reader whose optional library is
     missing cannot run (None when it can), as engines do. ``recognises``
     looks at the first bytes of a file whose suffix no reader claims.
-    A reader of a collection (a blog's feed) sets ``many`` and implements
-    ``read_all`` instead of ``read``: one Document per post.
+    A reader of a collection (a blog's feed) implements ``read_all``: one
+    Document per post.
     """
 
     name = ""
     suffixes: tuple[str, ...] = ()
-    many = False
 
     @classmethod
     def unavailable_reason(cls) -> str | None:

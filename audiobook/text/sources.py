@@ -63,12 +63,12 @@ def _posts(path: Path, data: bytes, reading: Reading, warn: Callable[[str], None
     from audiobook import registry
     from audiobook.text.readers import reader_targets
 
-    reader = registry.load(reader_targets()[FEED_READER])(fetch_pages=fetch_pages, warn=warn)
+    reader = registry.load(reader_targets()[FEED_READER])(fetch_pages=fetch_pages, warn=warn, latest=reading.latest)
     reason = reader.unavailable_reason()
     if reason:
         raise InputError(f"{path}: feeds need the feed reader, which cannot run: {reason}")
     documents = reader.read_all(path, data, reading.encoding)
-    return [Essay(document.source, document) for document in documents[:reading.latest]]
+    return [Essay(document.source, document) for document in documents]
 
 
 def _feed_name(url: str) -> str:
