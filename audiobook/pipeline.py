@@ -37,7 +37,7 @@ from audiobook.audio.memory import release_free_memory
 from audiobook.audio.mix import SAMPLE_RATE, Mix, master
 from audiobook.audio.speak import Speech
 from audiobook.audio.workers import executor
-from audiobook.errors import InputError, OutputError
+from audiobook.errors import ConfigError, InputError, OutputError
 from audiobook.events import Episode, Events
 from audiobook.fsutil import atomic_path, remove_stale_temp_files
 from audiobook.models import Document, Essay, Script
@@ -54,6 +54,8 @@ if TYPE_CHECKING:
 # Settings that say where and how fast a build runs, never what it makes; and the
 # cover's path, whose bytes the build key hashes (the same art by another path is the same episode).
 NOT_WHAT_IT_MAKES = {"jobs", "executor", "scheduler", "cover"}
+# File names that say "this folder's page": the folder names the essay.
+BUNDLE_STEMS = ("index", "_index", "readme")
 
 
 class Planned(NamedTuple):
@@ -65,8 +67,10 @@ class Planned(NamedTuple):
 
 
 def episode_stem(essay: Path) -> str:
-    """A URL-safe file name stem from the essay's file name."""
-    stem = re.sub(r"[^A-Za-z0-9._-]+", "-", essay.stem).strip("-.").lower()
+    """A URL-safe file name stem from the essay's file name; a page bundle's
+    (Hugo, Zola, Astro, Gatsby: ``my-post/index.md``) from its folder's."""
+    name = essay.parent.name if essay.stem.lower() in BUNDLE_STEMS and essay.parent.name else essay.stem
+    stem = re.sub(r"[^A-Za-z0-9._-]+", "-", name).strip("-.").lower()
     return stem or "episode"
 
 
@@ -297,16 +301,17 @@ def _cover(settings: Settings, events: Events) -> bytes:
     """The episode's art: the one given, a title card when none is. An image from the
     essay's front matter was made for the web (a social card): it is fitted to a
     podcast's square with a warning, or replaced by a title card with a warning when
-    it is not there, where art given for the podcast would be refused."""
+    it is not there or not a picture Pillow reads, where art given for the podcast
+    would be refused."""
     if not settings.cover:
         return generate_cover(settings.title, settings.author)
     if not from_front_matter(settings, "cover"):
         return load_cover(settings.cover)
-    if not Path(settings.cover).is_file():  # the site's image, kept where only the site builder looks
-        events.warn(f"cover image {settings.cover} (from the {settings.source('cover')}) not found; "
-                    f"the episode gets a title card")
+    try:
+        cover, warning = fit_cover(settings.cover)
+    except ConfigError as error:  # not there (kept where only the site builder looks), or SVG, AVIF...
+        events.warn(f"{error} (from the {settings.source('cover')}); the episode gets a title card")
         return generate_cover(settings.title, settings.author)
-    cover, warning = fit_cover(settings.cover)
     if warning:
         events.warn(warning)
     return cover

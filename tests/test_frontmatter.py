@@ -333,3 +333,15 @@ def test_a_front_matter_cover_is_known_as_one(tmp_path):
     assert from_front_matter(layers.resolve(essay, read_document(essay).metadata), "cover")
     assert not from_front_matter(read_layers(tmp_path / "show", {"cover": "x.png"}, environ={})
                                  .resolve(essay, read_document(essay).metadata), "cover")
+
+
+@pytest.mark.parametrize("name,text,first", [
+    ("one Summary line", "Summary: cities should plant more trees.\n\nAnd water them.\n",
+     "Summary: cities should plant more trees."),
+    ("one Date line that is prose", "Date: a Tuesday in spring, we met.\n\nMore.\n", "Date: a Tuesday in spring, we met."),
+    ("prose between two rules", "---\n\nA thought, set off by rules.\n\n---\n\nMore prose.\n", "A thought, set off by rules."),
+])
+def test_prose_that_only_looks_like_front_matter_is_read(tmp_path, name, text, first):
+    essay = tmp_path / "essay.md"
+    essay.write_text(text, encoding="utf-8")
+    assert read_document(essay).paragraphs[0].text == first

@@ -332,3 +332,15 @@ def test_shared_episode_checker_passes(seed_episode):
     )
     report = json.loads(result.stdout) if result.stdout.strip().startswith("{") else {}
     assert result.returncode == 0, f"failures: {report.get('failures', result.stdout + result.stderr)}"
+
+
+@pytest.mark.parametrize("essay,stem", [
+    ("essays/Field Notes.md", "field-notes"),
+    ("content/posts/low-tide/index.md", "low-tide"),  # a page bundle: Hugo, Zola, Astro, Gatsby
+    ("content/posts/_index.md", "posts"),
+    ("index.md", "index"),
+])
+def test_episode_stem_names_a_page_bundle_by_its_folder(essay, stem):
+    from audiobook.pipeline import episode_stem
+
+    assert episode_stem(Path(essay)) == stem

@@ -35,6 +35,8 @@ HEADER_KEYS = frozenset({
 })
 HEADER_LINE = re.compile(r"(?P<key>[A-Za-z][A-Za-z0-9_-]*)[ \t]*:[ \t]*(?P<value>.*)")
 TOML_FENCE = re.compile(r"^\+{3,}\s*$", re.MULTILINE)
+# A YAML block starts with a field (after comments); prose between two thematic breaks does not.
+YAML_FIELD = re.compile(r"\s*(?:#[^\n]*\n\s*)*(?:[\"']?[\w-][\w .\"'-]*:(?:\s|$)|[{\[]|[-?]\s)")
 
 
 def split_front_matter(path: Path, text: str) -> tuple[Metadata, str]:
@@ -73,6 +75,8 @@ def _split(path: Path, text: str) -> tuple[object, str, str] | None:
             front, body = yaml_handler.split(text)
         except ValueError:  # an opening '---' with no closing one: a thematic break, not front matter
             return None
+        if front.strip() and not YAML_FIELD.match(front):  # two thematic breaks around prose
+            return None
         return load_yaml(path, front, "front matter") or {}, body, "between the '---' lines"
     toml_handler = BaseHandler(TOML_FENCE)
     if toml_handler.detect(text):
@@ -83,7 +87,7 @@ def _split(path: Path, text: str) -> tuple[object, str, str] | None:
         return _toml(path, front), body, "between the '+++' lines"
     if text.startswith("{"):
         return _json(path, text)
-    return _header_lines(text)
+    return _header_lines(path, text)
 
 
 def _toml(path: Path, front: str) -> dict:
@@ -114,16 +118,20 @@ def _json(path: Path, text: str) -> tuple[object, str, str] | None:
     return fields, rest, "the JSON object at the top"
 
 
-def _header_lines(text: str) -> tuple[dict, str, str] | None:
+def _header_lines(path: Path, text: str) -> tuple[dict, str, str] | None:
     """Pelican's ``Title: ...`` lines up to the first blank line; continuation lines are indented.
 
-    Only when the first key is a known one and every line of the block is a
-    header line: prose that opens with "Note: ..." stays prose."""
+    Only when the first key is a known one, every line of the block is a header
+    line, and there are two of them or the one is a title: prose that opens with
+    "Summary: ..." or "Note: ..." stays prose."""
     block, _, body = text.replace("\r\n", "\n").partition("\n\n")
     lines = block.split("\n")
     first = HEADER_LINE.fullmatch(lines[0])
     if first is None or first["key"].lower() not in HEADER_KEYS:
         return None
+    if len(lines) < 2 and first["key"].strip().lower() != "title":
+        return None
+    within_size(path, block, "front matter")
     fields: dict[str, str] = {}
     key = ""
     for line in lines:
