@@ -13,7 +13,6 @@ import codecs
 import re
 from pathlib import Path
 
-import charset_normalizer
 
 from audiobook.errors import InputError
 
@@ -98,6 +97,8 @@ def _likely_encoding(data: bytes) -> str | None:
     """charset-normalizer's guess; among its equally likely ones, Windows'
     Western cp1252 when it fits, since short Western text fits dozens of code
     pages equally well (it ranks cp1006, for Urdu, first for "café")."""
+    import charset_normalizer  # 3 MB, for refusals only: a build's main process keeps it out
+
     matches = charset_normalizer.from_bytes(data)
     best = matches.best()
     if best is None:

@@ -18,7 +18,6 @@ from __future__ import annotations
 
 import json
 import re
-import tomllib
 from pathlib import Path
 
 from frontmatter.default_handlers import BaseHandler, YAMLHandler
@@ -91,6 +90,8 @@ def _split(path: Path, text: str) -> tuple[object, str, str] | None:
 
 
 def _toml(path: Path, front: str) -> dict:
+    import tomllib  # only Hugo's and Zola's front matter needs it
+
     within_size(path, front, "front matter")
     try:
         return tomllib.loads(front)

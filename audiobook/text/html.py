@@ -21,7 +21,7 @@ from audiobook.errors import InputError
 from audiobook.models import CODE, HEADING, LIST_ITEM, QUOTE, TEXT, Document, Metadata, Paragraph
 from audiobook.text.decode import decode_text
 from audiobook.text.fields import essay_date, natural_list
-from audiobook.text.readers import Reader, collapse
+from audiobook.text.readers import Reader, collapse, table_rows
 
 # A page starts, after a byte-order mark, spaces, an XML declaration and comments, with one of these.
 HTML_START = re.compile(rb"(?:\xef\xbb\xbf)?\s*(?:<\?xml[^>]*>\s*)?(?:<!--(?:(?!-->).)*-->\s*)*+<(?:!doctype\s+html|html[\s>])",
@@ -46,7 +46,6 @@ TITLE_SEPARATORS = (" | ", " \u2013 ", " \u2014 ", " - ", " \u00b7 ", " :: ", " 
 INLINE_CODE_PARENTS = {"p", "head", "item", "cell", "hi", "ref"}
 
 HEADINGS = {"h1", "h2", "h3", "h4", "h5", "h6"}
-SENTENCE_END = (".", "!", "?", "\u2026", ":", ";")
 LIST_ITEMS = {"li", "dt", "dd"}
 # Elements that start a block of their own; anything else is inline, part of the text around it.
 BLOCKS = HEADINGS | LIST_ITEMS | {
@@ -214,16 +213,6 @@ class _Walk:
                 self.ids.append(each.get("id"))
 
 
-def table_rows(header: list[str], rows: list[list[str]]) -> list[str]:
-    """A table as it is read aloud: row by row, each cell named by its column's header
-    ("Name: Ada; Born: 1815."); a table that is only a header reads it once."""
-    if not rows:
-        return [_sentence("; ".join(filter(None, header)))] if any(header) else []
-    spoken = ("; ".join(f"{label}: {cell}" if label else cell
-                        for label, cell in zip(header + [""] * len(row), row) if cell) for row in rows)
-    return [_sentence(text) for text in spoken if text]
-
-
 def _header_and_rows(table: lxml.etree._Element) -> tuple[list[str], list[list[str]]]:
     """Cell texts of a table: its header row (the first row, when it is all <th> or in <thead>) and the rest."""
     rows = [row for row in table.iter("{*}tr", "tr")]
@@ -231,10 +220,6 @@ def _header_and_rows(table: lxml.etree._Element) -> tuple[list[str], list[list[s
     if rows and (all(_tag(cell) == "th" for cell in rows[0] if _tag(cell)) or _tag(rows[0].getparent()) == "thead"):
         return cells[0], cells[1:]
     return [], cells
-
-
-def _sentence(text: str) -> str:
-    return text if text.endswith(SENTENCE_END) else text + "."
 
 
 def _inner_kind(tag: str, kind: str) -> str:

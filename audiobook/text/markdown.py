@@ -39,8 +39,7 @@ from mdit_py_plugins.footnote import footnote_plugin
 
 from audiobook.models import CODE, HEADING, LIST_ITEM, QUOTE, TEXT, Paragraph
 from audiobook.text.dialects import plain_markdown
-from audiobook.text.html import html_paragraphs, html_text, table_rows
-from audiobook.text.readers import TextReader, collapse
+from audiobook.text.readers import TextReader, collapse, table_rows
 
 FOOTNOTE_LEAD_IN = "Note: "
 
@@ -134,6 +133,8 @@ class _Walk:
             self.add(text)
 
     def take_html(self, markup: str) -> None:
+        from audiobook.text.html import html_paragraphs  # lxml, loaded only for an essay that has HTML
+
         for paragraph in html_paragraphs(markup):
             if paragraph.kind == CODE:
                 self.paragraphs.append(paragraph)
@@ -150,7 +151,7 @@ class _Walk:
             elif child.type == "image":
                 yield from self.inline_pieces(child.children or [])
             elif child.type == "html_inline":
-                yield " " if child.content[:3].lower() == "<br" else html_text(child.content)
+                yield " " if child.content[:3].lower() == "<br" else _inline_html_text(child.content)
             elif child.type == "footnote_ref" and child.meta["id"] not in self.referred_notes:
                 self.referred_notes.append(child.meta["id"])
             # emphasis, links, strikethrough and checkboxes carry no text of their own
@@ -208,3 +209,10 @@ def _container_title(info: str) -> str:
     kind, _, title = info.partition("[") if "[" in info.split(" ", 1)[0] else info.partition(" ")
     title = title.strip().removesuffix("]").strip()
     return title or kind.strip().capitalize()
+
+
+def _inline_html_text(markup: str) -> str:
+    """What an inline tag shows (an <img>'s alt text); most show nothing of their own."""
+    from audiobook.text.html import html_text  # lxml, loaded only for an essay that has HTML
+
+    return html_text(markup)

@@ -33,6 +33,8 @@ HEAD_BYTES = 4096
 # Runs of ASCII whitespace inside a paragraph become one space. Non-breaking
 # and other Unicode spaces are left for normalize, so display stays as written.
 ASCII_WHITESPACE = re.compile(r"[ \t\r\n\f\v]+")
+# What ends a sentence already; anything else read as one gets a full stop.
+SENTENCE_END = (".", "!", "?", "\u2026", ":", ";")
 # A blank line (only whitespace) separates plain-text paragraphs.
 BLANK_LINE = re.compile(r"\n[ \t\r\f\v]*\n")
 
@@ -122,3 +124,17 @@ def reader_for(path: Path, head: bytes = b"") -> Reader:
 def collapse(text: str) -> str:
     """Runs of ASCII whitespace as one space, ends stripped."""
     return ASCII_WHITESPACE.sub(" ", text).strip()
+
+
+def table_rows(header: list[str], rows: list[list[str]]) -> list[str]:
+    """A table as it is read aloud: row by row, each cell named by its column's header
+    ("Name: Ada; Born: 1815."); a table that is only a header reads it once."""
+    if not rows:
+        return [_as_sentence("; ".join(filter(None, header)))] if any(header) else []
+    spoken = ("; ".join(f"{label}: {cell}" if label else cell
+                        for label, cell in zip(header + [""] * len(row), row) if cell) for row in rows)
+    return [_as_sentence(text) for text in spoken if text]
+
+
+def _as_sentence(text: str) -> str:
+    return text if text.endswith(SENTENCE_END) else text + "."
