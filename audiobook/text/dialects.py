@@ -140,7 +140,7 @@ def _strip_open_text(text: str) -> str:
     for pattern, replacement in ATTRIBUTE_RULES:
         text = pattern.sub(replacement, text)
     text = WIKI_EMBED.sub("", text)
-    text = WIKI_LINK.sub(_wiki_link_text, text)
+    text = WIKI_LINK.sub(wiki_link_text, text)
     for pattern, replacement in NOTE_RULES:
         text = pattern.sub(replacement, text)
     return CALLOUT.sub(_callout_lead_in, text)
@@ -154,7 +154,7 @@ def _carried_text(tag: str) -> str:
     return next((arguments[name] for name in CARRIED_ARGUMENTS if arguments.get(name)), "")
 
 
-def _wiki_link_text(match: re.Match[str]) -> str:
+def wiki_link_text(match: re.Match[str]) -> str:
     """Obsidian shows the alias, else the note's name (without folder), else the heading linked to."""
     if match["shown"]:
         return match["shown"].strip()

@@ -25,6 +25,7 @@ from pathlib import Path
 
 from audiobook.errors import InputError
 from audiobook.models import Metadata
+from audiobook.text.dialects import WIKI_LINK, wiki_link_text
 from audiobook.text.limits import load_yaml
 
 # Our field <- the names generators give it, first found wins.
@@ -54,7 +55,6 @@ _DATE_TIME = re.compile(r"(\d{4}-\d{2}-\d{2})(?:(?:T|\s+)(\d{1,2}:\d{2}(?::\d{2}
 _WRITTEN_DAYS = ("%b %d %Y", "%B %d %Y", "%b %d, %Y", "%B %d, %Y", "%d %b %Y", "%d %B %Y")
 _NAME_DATE = re.compile(r"(\d{4}-\d{2}-\d{2})(?:[-_.]|$)")
 _MARKDOWN_LINK = re.compile(r"\[([^\]]+)\]\([^)]*\)")
-_WIKI_LINK = re.compile(r"\[\[(?:[^\]|]*\|)?([^\]]+)\]\]")  # Obsidian: [[Page]], [[Page|shown]]
 _INLINE_MARKS = re.compile(r"`+|\*\*|__|(?<!\w)[*_](?=\S)|(?<=\S)[*_](?!\w)")
 # A day in a post's URL path, as blogs lay them out: path = "2022/08/05/nll-by-default" (Zola's Rust blog).
 _PATH_DATE = re.compile(r"(?:^|/)(\d{4})/(\d{2})/(\d{2})(?:/|$)")
@@ -155,7 +155,7 @@ def _plain(text: str | None) -> str | None:
     """A title or a name without the Markdown it was written in: `code`, *emphasis*, [links](...), [[wiki links]]."""
     if text is None:
         return None
-    text = _INLINE_MARKS.sub("", _WIKI_LINK.sub(r"\1", _MARKDOWN_LINK.sub(r"\1", text)))
+    text = _INLINE_MARKS.sub("", WIKI_LINK.sub(wiki_link_text, _MARKDOWN_LINK.sub(r"\1", text)))
     return text.strip() or None
 
 
