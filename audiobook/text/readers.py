@@ -22,9 +22,9 @@ ENTRY_POINT_GROUP = "audiobook.readers"
 DEFAULT_READERS = {
     "text": "audiobook.text.readers:PlainTextReader",
     "markdown": "audiobook.text.markdown:MarkdownReader",
-    "feed": "audiobook.text.feeds:FeedReader",
     "html": "audiobook.text.html:HtmlReader",
     "epub": "audiobook.text.epub:EpubReader",
+    "feed": "audiobook.text.feeds:FeedReader",
 }
 FALLBACK = "text"
 # How much of a file ``Reader.recognises`` is shown.
@@ -99,22 +99,31 @@ def reader_for(path: Path, head: bytes = b"") -> Reader:
     """The reader that claims ``path``'s suffix, else the first that recognises
     ``head`` (the file's first bytes), else plain text.
 
+    Readers are loaded in order only until one claims the suffix: a Markdown
+    essay never loads the HTML, EPUB or feed readers' libraries (lxml, ssl),
+    which a build's main process would otherwise hold through the synthesis.
     A plugin that cannot be loaded is passed over unless no other reader
     claims the file: it may have been the one meant for it."""
+    suffix = path.suffix.lower()
     classes, broken = {}, []
     for name, target in reader_targets().items():
         try:
             classes[name] = registry.load(target)
         except ImportError as exc:
             broken.append(f"the {name} reader cannot be loaded ({exc})")
-    suffix = path.suffix.lower()
-    chosen = (next((cls for cls in classes.values() if suffix in cls.suffixes), None)
-              or next((cls for cls in classes.values() if cls.recognises(head)), None))
+            continue
+        if suffix in classes[name].suffixes:
+            return _ready(classes[name], path)
+    chosen = next((cls for cls in classes.values() if cls.recognises(head)), None)
     if chosen is None:
         if broken:
             raise InputError(f"{path}: no reader claims {suffix or 'files without a suffix'} "
                              f"and {'; '.join(broken)}")
         chosen = classes[FALLBACK]
+    return _ready(chosen, path)
+
+
+def _ready(chosen: type[Reader], path: Path) -> Reader:
     reason = chosen.unavailable_reason()
     if reason:
         raise InputError(f"{path}: {chosen.name} files need the {chosen.name} reader, which cannot run: {reason}")
