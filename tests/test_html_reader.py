@@ -212,13 +212,15 @@ def test_names_are_listed_as_spoken(names, spoken):
     assert natural_list(names) == spoken
 
 
-def test_reading_markdown_loads_neither_trafilatura_nor_ebooklib(tmp_path):
-    """Every reader class is loaded for every file; their libraries only for their own files."""
+def test_reading_markdown_loads_none_of_the_other_readers_libraries(tmp_path):
+    """A build's main process holds what reading loaded through the whole synthesis:
+    a Markdown essay loads no HTML, EPUB or feed library, nor the network's."""
     essay = tmp_path / "essay.md"
-    essay.write_text("# Title\n\nBody.\n", encoding="utf-8")
+    essay.write_text("# Title\n\nBody.\n\n| a | b |\n|---|---|\n| 1 | 2 |\n", encoding="utf-8")
     check = ("import sys; from pathlib import Path; from audiobook.text.read import read_document; "
              f"read_document(Path({str(essay)!r})); "
-             "print(sorted(name for name in ('trafilatura', 'ebooklib') if name in sys.modules))")
+             "print(sorted(name for name in ('trafilatura', 'ebooklib', 'feedparser', 'lxml', 'ssl', "
+             "'charset_normalizer') if name in sys.modules))")
     loaded = subprocess.run([sys.executable, "-c", check], capture_output=True, text=True, check=True).stdout
     assert loaded.strip() == "[]"
 
