@@ -50,7 +50,6 @@ def split_front_matter(path: Path, text: str) -> tuple[Metadata, str]:
     fields, body, fence = found
     if not isinstance(fields, dict):
         raise InputError(f"{path}: front matter must be 'key: value' lines; fix the block at the top ({fence}).")
-    within_budget(path, fields, "front matter")
     if not body.strip():
         raise InputError(f"{path}: has front matter but no essay text after it; add the essay below the block.")
     metadata = metadata_from_fields(path, fields)
@@ -94,11 +93,13 @@ def _toml(path: Path, front: str) -> dict:
 
     within_size(path, front, "front matter")
     try:
-        return tomllib.loads(front)
+        fields = tomllib.loads(front)
     except tomllib.TOMLDecodeError as error:
         raise InputError(f"{path}: bad TOML front matter ({error}); fix the block between the '+++' lines.") from None
     except RecursionError:
         raise too_deep(path, "front matter") from None
+    within_budget(path, fields, "front matter")
+    return fields
 
 
 def _json(path: Path, text: str) -> tuple[object, str, str] | None:
@@ -116,6 +117,7 @@ def _json(path: Path, text: str) -> tuple[object, str, str] | None:
     if not isinstance(fields, dict) or rest[:1] not in ("", "\n", "\r"):
         return None
     within_size(path, text[:end], "front matter")
+    within_budget(path, fields, "front matter")
     return fields, rest, "the JSON object at the top"
 
 

@@ -50,9 +50,10 @@ def essays_from(sources: Sequence[str | Path], reading: Reading = Reading(),
                              fetch_pages=True)
             continue
         path = Path(source)
-        head = read_bytes(path)[:FEED_HEAD_BYTES] if path.suffix.lower() not in SINGLE_ESSAY_SUFFIXES else b""
-        if path.suffix.lower() in FEED_SUFFIXES or looks_like_feed(head):
-            essays += _posts(path, read_bytes(path), reading, warn)
+        suffix = path.suffix.lower()
+        data = b"" if suffix in SINGLE_ESSAY_SUFFIXES else read_bytes(path)  # read once, only to look inside
+        if suffix in FEED_SUFFIXES or looks_like_feed(data):
+            essays += _posts(path, data, reading, warn)
         else:
             essays.append(Essay(path))
     return essays
