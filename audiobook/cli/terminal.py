@@ -1,0 +1,74 @@
+"""How a run talks to a person at a terminal."""
+from __future__ import annotations
+
+import sys
+from pathlib import Path
+
+import click
+
+from audiobook.display import clock, human_size
+from audiobook.events import Events
+
+
+class Terminal(Events):
+    """Prints what a run says: notes and warnings on stderr, a progress bar per
+    essay on stderr (only on a terminal: in a log it would be carriage
+    returns), and a summary line per episode on stdout.
+
+    ``quiet`` keeps notes, bars and summaries back (each MP3 path is still
+    printed); ``verbose`` adds every setting and where it came from."""
+
+    def __init__(self, quiet: bool = False, verbose: bool = False) -> None:
+        self.quiet, self.verbose = quiet, verbose
+        self._bars: dict[Path, object] = {}
+
+    def note(self, message: str) -> None:
+        if not self.quiet:
+            click.echo(f"audiobook: {message}", err=True)
+
+    def warn(self, message: str) -> None:
+        click.echo(f"audiobook: warning: {message}", err=True)
+
+    def settings(self, essay: Path, settings) -> None:
+        if self.verbose:
+            for line in settings.describe():
+                click.echo(f"  {line}", err=True)
+
+    def progress(self, essay: Path, done: int, total: int) -> None:
+        if self.quiet or total == 0 or not sys.stderr.isatty():
+            return
+        if essay not in self._bars:
+            from tqdm import tqdm
+
+            self._bars[essay] = tqdm(total=total, desc=f"Rendering {essay.name}", unit="segment", file=sys.stderr,
+                                     leave=False, dynamic_ncols=True)
+        bar = self._bars[essay]
+        bar.update(done - bar.n)
+
+    def close(self) -> None:
+        """Take down the progress bars (an essay is done, or the run stopped)."""
+        for bar in self._bars.values():
+            bar.close()
+        self._bars.clear()
+
+    def built(self, episode) -> None:
+        self.close()
+        if self.quiet:
+            click.echo(str(episode.mp3))
+            return
+        click.echo(
+            f"{episode.mp3}: {clock(episode.duration)}, {episode.chapters} chapter{'' if episode.chapters == 1 else 's'}, "
+            f"{human_size(episode.size)}, {episode.loudness:.1f} LUFS, "
+            f"{episode.engine} voice {episode.voice}; "
+            f"segments: {episode.synthesized} synthesized, {episode.cached} from cache"
+            + (" (up to date, not rewritten)" if episode.up_to_date else "")
+        )
+
+    def published(self, publication, show: Path) -> None:
+        """The feed and the site were written."""
+        if self.quiet:
+            return
+        if publication.feed:
+            click.echo(f"{publication.feed}: feed updated, with the site at {show / 'index.html'}")
+        else:
+            click.echo(f"{show / 'index.html'}: site updated")
