@@ -23,26 +23,17 @@ import datetime
 import hashlib
 import json
 import re
-import types
-import typing
 import uuid
-from dataclasses import MISSING, asdict, dataclass, fields, is_dataclass
+from dataclasses import asdict, dataclass
 from pathlib import Path
 
 from audiobook import __version__
 from audiobook.models import INTRO, OUTRO, Script, Timeline
+from audiobook.show.typed import RecordError, RecordMissing, no_constant, typed
 
 SCHEMA = 2
 EPISODES = "episodes"  # the show's folder of episodes
 VERSION_HEX = 12  # hex digits of the audio's sha256 in a versioned enclosure path
-
-
-class RecordError(ValueError):
-    """A record that cannot be read: not JSON, a missing field, a wrong type."""
-
-
-class RecordMissing(RecordError):
-    """The episode has no record at all (never built)."""
 
 
 @dataclass(frozen=True)
@@ -184,7 +175,7 @@ class EpisodeRecord:
     def from_json(cls, text: str, stem: str) -> EpisodeRecord:
         """The record in ``text`` (RecordError when it is not one); records of release 0.1 are migrated."""
         try:
-            data = json.loads(text, parse_constant=_no_constant)
+            data = json.loads(text, parse_constant=no_constant)
         except ValueError as exc:
             raise RecordError(f"not JSON ({exc})") from None
         if not isinstance(data, dict):
@@ -194,7 +185,7 @@ class EpisodeRecord:
         if data.get("schema") != SCHEMA:
             raise RecordError(f"schema {data.get('schema')!r}, this audiobook reads schema {SCHEMA}; "
                               f"upgrade audiobook or rebuild the episode")
-        record = _typed(cls, data, "record")
+        record = typed(cls, data, "record")
         if record.stem != stem:
             raise RecordError(f"it is the record of episode {record.stem!r}")
         _check_values(record)
@@ -297,13 +288,9 @@ def marks(script: Script, timeline: Timeline) -> tuple[tuple[ChapterMark, ...], 
     return chapters, segments
 
 
-# --- reading JSON into the dataclasses above ---------------------------------------------
+# --- values a record must hold beyond their types ------------------------------------------
 
 _HEX64 = re.compile(r"[0-9a-f]{64}")
-
-
-def _no_constant(name: str):
-    raise ValueError(f"{name} is not a number a record holds")
 
 
 def _check_values(record: EpisodeRecord) -> None:
@@ -317,47 +304,6 @@ def _check_values(record: EpisodeRecord) -> None:
                          ("source.sha256", record.source.sha256)):
         if not _HEX64.fullmatch(value):
             raise RecordError(f"record.{where} is not a sha256: {value[:80]!r}")
-
-def _typed(cls: type, data: object, where: str):
-    """``data`` as an instance of the dataclass ``cls``, every field checked against its type."""
-    if not isinstance(data, dict):
-        raise RecordError(f"{where} is not an object")
-    hints = typing.get_type_hints(cls)
-    values = {}
-    for field in fields(cls):
-        if field.name in data:
-            values[field.name] = _value(hints[field.name], data[field.name], f"{where}.{field.name}")
-        elif field.default is MISSING:
-            raise RecordError(f"{where}.{field.name} is missing")
-    return cls(**values)
-
-
-def _value(hint, value: object, where: str):
-    origin, args = typing.get_origin(hint), typing.get_args(hint)
-    if origin in (typing.Union, types.UnionType):
-        if value is None and type(None) in args:
-            return None
-        return _value(next(arg for arg in args if arg is not type(None)), value, where)
-    if origin is tuple:
-        if not isinstance(value, list):
-            raise RecordError(f"{where} is not a list")
-        return tuple(_value(args[0], item, f"{where}[{number}]") for number, item in enumerate(value))
-    if is_dataclass(hint):
-        return _typed(hint, value, where)
-    if hint is datetime.datetime:
-        try:
-            moment = datetime.datetime.fromisoformat(value)  # type: ignore[arg-type]
-        except (TypeError, ValueError):
-            raise RecordError(f"{where} is not an ISO 8601 time: {value!r}") from None
-        if moment.tzinfo is None:
-            raise RecordError(f"{where} has no time zone: {value!r}")
-        return moment
-    if hint is float and isinstance(value, int) and not isinstance(value, bool):
-        return float(value)
-    if not isinstance(value, hint) or (hint is int and isinstance(value, bool)):
-        raise RecordError(f"{where} should be {hint.__name__}, not {type(value).__name__}")
-    return value
-
 
 # Release 0.1's planner ended a paragraph with a pause of at least 0.7 s and a
 # heading with exactly 0.8 s; its records kept no paragraph marks, so they are
