@@ -3,7 +3,7 @@
 #
 # 1. System packages: installs APT_PACKAGES with apt-get when something they provide is
 #    missing (as root), or says what to install and exits 1 (not root).
-# 2. Python: creates .venv and runs `pip install -e '.[test,neural,cluster]'` into it, again only when
+# 2. Python: creates .venv and runs `pip install -e '.[test,neural,cluster,proof,deploy]'` into it, again only when
 #    pyproject.toml changed since the last install (hash stamp in .venv/).
 #
 # Leaves the caller in the repository root with `set -euo pipefail` in force.
@@ -109,10 +109,10 @@ setup_venv() {
         setup_say ".venv up to date"
         return 0
     fi
-    setup_say "installing audiobook with its test, neural and cluster extras into .venv (pip install -e '.[test,neural,cluster]')"
+    setup_say "installing audiobook with its test, neural, cluster, proof and deploy extras into .venv (pip install -e '.[test,neural,cluster,proof,deploy]')"
     rm -f "$VENV_STAMP"
     PIP_DISABLE_PIP_VERSION_CHECK=1 PIP_NO_INPUT=1 \
-        "$VENV_DIR/bin/python" -m pip install -q -e '.[test,neural,cluster]'
+        "$VENV_DIR/bin/python" -m pip install -q -e '.[test,neural,cluster,proof,deploy]'
     printf '%s\n' "$want" >"$VENV_STAMP"
 }
 
