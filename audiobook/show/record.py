@@ -86,9 +86,13 @@ class EpisodeFiles:
         """The episode's web page, which is also its HTML transcript."""
         return self._named(".html")
 
-    def enclosure(self, sha256: str) -> Path:
-        """The MP3 under a path that changes whenever its audio does (a hard link), for the feed."""
-        return self.folder / sha256[:VERSION_HEX] / f"{self.stem}.mp3"
+    def edition(self, format: str) -> Path:
+        """Another edition of the audio: STEM.m4b, STEM.opus."""
+        return self._named(f".{format}")
+
+    def enclosure(self, sha256: str, suffix: str = ".mp3") -> Path:
+        """The audio under a path that changes whenever it does (a hard link), for the feed."""
+        return self.folder / sha256[:VERSION_HEX] / f"{self.stem}{suffix}"
 
     def url_path(self, path: Path) -> str:
         """``path`` relative to the show, as it appears in URLs: episodes/STEM.html."""
@@ -120,6 +124,19 @@ class Audio:
     bitrate_kbps: int
     loudness_lufs: float
     cover_sha256: str
+
+
+@dataclass(frozen=True)
+class Edition:
+    """Another file of the same program (M4B, Opus), made from the MP3's master;
+    listed in the feed as a podcast:alternateEnclosure."""
+
+    format: str  # "m4b" or "opus": also the file's suffix (episodes/STEM.m4b)
+    mime: str  # audio/mp4, audio/ogg
+    sha256: str
+    bytes: int
+    bitrate_kbps: int
+    duration: float  # seconds, read back from the file
 
 
 @dataclass(frozen=True)
@@ -163,6 +180,7 @@ class EpisodeRecord:
     audio: Audio
     chapters: tuple[ChapterMark, ...]
     segments: tuple[SegmentMark, ...]
+    editions: tuple[Edition, ...] = ()
     generator: str = f"audiobook {__version__}"
     schema: int = SCHEMA
 
