@@ -37,6 +37,12 @@ def default_cache_dir() -> Path:
     return platformdirs.user_cache_path("audiobook") / "clips"
 
 
+def cache_beside_clips(name: str) -> Path:
+    """Another cache of the user's next to the clips' (proofs heard, prepared models):
+    ~/.cache/audiobook/NAME, or NAME beside $AUDIOBOOK_CACHE_DIR."""
+    return default_cache_dir().parent / name
+
+
 def clip_key(engine: str, engine_version: str, voice: str, rate: int, text: str, processing: str) -> str:
     payload = json.dumps([engine, engine_version, voice, rate, text, processing], ensure_ascii=False)
     return hashlib.sha256(payload.encode("utf-8")).hexdigest()

@@ -82,6 +82,11 @@ class EpisodeFiles:
         return self._named(".jpg")
 
     @property
+    def proof(self) -> Path:
+        """What a listening proof heard (``audiobook proof``)."""
+        return self._named(".proof.json")
+
+    @property
     def page(self) -> Path:
         """The episode's web page, which is also its HTML transcript."""
         return self._named(".html")
