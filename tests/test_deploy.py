@@ -389,13 +389,15 @@ def test_podcast_toml_names_the_target_and_never_holds_credentials(s3, show):
     bucket = s3.bucket("from-toml")
     toml = show / "podcast.toml"
     settings = toml.read_text(encoding="utf-8")
-    toml.write_text(settings + f'\n[deploy]\ntarget = "s3://{bucket}/{PREFIX}"\nendpoint_url = "{s3.endpoint}"\n',
-                    encoding="utf-8")
+    assert "\n[deploy]\n" in settings  # audiobook init writes the table, its keys commented out
+    toml.write_text(settings.replace("\n[deploy]\n", f'\n[deploy]\ntarget = "s3://{bucket}/{PREFIX}"\n'
+                                                     f'endpoint_url = "{s3.endpoint}"\n'), encoding="utf-8")
     result = run_cli("deploy", show)
     assert result.returncode == 0, result.stderr
     assert_target_equals_show(s3, bucket, show)
 
-    toml.write_text(settings + '\n[deploy]\naws_secret_access_key = "hunter2"\n', encoding="utf-8")
+    toml.write_text(settings.replace("\n[deploy]\n", '\n[deploy]\naws_secret_access_key = "hunter2"\n'),
+                    encoding="utf-8")
     assert "credentials do not belong" in one_error_line(run_cli("deploy", show))
 
 
@@ -411,7 +413,10 @@ def test_a_directory_target_gets_the_same_files_atomically_and_incrementally(s3,
     assert {path: md5(file) for path, file in on_disk.items()} == {path: md5(file) for path, file in local.items()}
     times = {path: file.stat().st_mtime_ns for path, file in on_disk.items()}
 
-    again = run_cli("deploy", show, www, "--delete")
+    toml = show / "podcast.toml"  # now named in podcast.toml, relative to the show
+    toml.write_text(toml.read_text(encoding="utf-8").replace("\n[deploy]\n", '\n[deploy]\ntarget = "../www"\n'),
+                    encoding="utf-8")
+    again = run_cli("deploy", show, "--delete")
     assert again.returncode == 0, again.stderr
     assert f"0 uploaded (0 B), {len(local)} unchanged, 1 removed" in again.stdout
     assert not (www / "old.html").exists()

@@ -86,7 +86,8 @@ def _summary(deployment) -> str:
     line = (f"{deployment.target}: {len(deployment.uploads)} {would}uploaded ({human_size(deployment.bytes)}), "
             f"{deployment.unchanged} unchanged, {len(deployment.deletes)} {would}removed")
     if not deployment.dry_run:
-        line += f" in {clock(deployment.seconds)}"
+        seconds = deployment.seconds
+        line += f" in {clock(seconds)}" if seconds >= 60 else f" in {seconds:.1f} s"
     if deployment.kept:
         line += f"; {deployment.kept} not in the show left there (--delete removes them)"
     if deployment.held_back:
