@@ -39,7 +39,6 @@ class S3Target(Target):
         except ImportError:
             raise ConfigError("deploying to s3:// needs boto3: pip install 'audiobook[deploy]'") from None
         self.url, self.bucket, self.prefix = url, bucket, prefix
-        self.where = endpoint_url or "AWS"
         try:
             session = boto3.session.Session(region_name=region)
             self._credentials = session.get_credentials()
@@ -52,6 +51,7 @@ class S3Target(Target):
                 s3={"addressing_style": "path"} if endpoint_url else None))
         except (BotoCoreError, ValueError) as exc:  # ProfileNotFound, a malformed endpoint or config file
             raise DeployError(f"cannot open {url}: {exc}") from exc
+        self.where = self._client.meta.endpoint_url  # also when AWS_ENDPOINT_URL or a profile names it
 
     def _key(self, path: str) -> str:
         return f"{self.prefix}/{path}" if self.prefix else path
