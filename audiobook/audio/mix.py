@@ -25,6 +25,7 @@ from audiobook.errors import OutputError
 from audiobook.audio.loudness import SAMPLE_RATE, LoudnessMap, PROFILE_BIN, clip_loudness, lufs
 from audiobook.audio.memory import release_free_memory
 from audiobook.models import Clip, Script, Span, Timeline
+from audiobook.text.wordmap import word_starts
 
 TARGET_LUFS = -16.0
 # LAME's psychoacoustic model drops a little energy that K-weighting counts:
@@ -59,11 +60,12 @@ def _samples(seconds: float) -> int:
 
 
 def plan_timeline(script: Script, clips: list[Clip]) -> Timeline:
-    """Sample-exact positions of every segment and every chapter."""
+    """Sample-exact positions of every segment, its words, and every chapter."""
     position = _samples(LEAD_IN)
     segments = []
     for segment, clip in zip(script.segments, clips):
-        segments.append(Span(position, position + clip.samples, text=segment.display))
+        words = [position + start for start in word_starts(segment.display, segment.speech, clip.words)]
+        segments.append(Span(position, position + clip.samples, text=segment.display, words=words))
         position += clip.samples + _samples(segment.pause_after)
     total = position + _samples(TAIL)
 
