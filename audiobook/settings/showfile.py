@@ -139,15 +139,15 @@ def _tables(path: Path) -> dict[str, dict]:
     data = read_toml(path)
     for table, values in data.items():
         if table not in KNOWN_KEYS:
-            raise ConfigError(f"{path}: unknown table [{table}]"
-                              f"{checks.suggestion(table, KNOWN_KEYS, 'the tables are [show], [build], [voices] and [deploy]')}")
+            tables = "the tables are [show], [build], [voices] and [deploy]"
+            raise ConfigError(f"{path}: unknown table [{table}]{checks.suggestion(table, KNOWN_KEYS, tables)}")
         if not isinstance(values, dict):
             raise ConfigError(f"{path}: [{table}] must be a table")
         for key in values:
             if table == "deploy" and _CREDENTIAL.search(key):
-                raise ConfigError(f"{path} [deploy] {key}: credentials do not belong in {SHOW_FILE}, which travels "
-                                  f"with the show; set AWS_ACCESS_KEY_ID and AWS_SECRET_ACCESS_KEY, or AWS_PROFILE "
-                                  f"with ~/.aws/credentials")
+                raise ConfigError(f"{path} [deploy] {key}: credentials do not belong in {SHOW_FILE}, which "
+                                  f"sits with the show (often in version control); set AWS_ACCESS_KEY_ID and "
+                                  f"AWS_SECRET_ACCESS_KEY, or AWS_PROFILE with ~/.aws/credentials")
             if key not in KNOWN_KEYS[table]:
                 raise ConfigError(f"{path} [{table}]: unknown key {key!r}"
                                   f"{checks.suggestion(key, KNOWN_KEYS[table], 'keys: ' + ', '.join(KNOWN_KEYS[table]))}")
