@@ -37,3 +37,7 @@ class ToolMissingError(AudiobookError):
 
 class OutputError(AudiobookError):
     """The show directory cannot be written."""
+
+
+class DeployError(AudiobookError):
+    """The deploy target cannot be reached, read or written (no bucket, no credentials, refused)."""

@@ -6,6 +6,8 @@ writes it: show/init.py).
               title every episode's album
     [build]   defaults for every build: engine, voice, rate, bitrate, jobs, executor, scheduler
     [voices]  other voices of the engine: quote (block quotes)
+    [deploy]  where ``audiobook deploy`` sends the show: target, endpoint_url, region
+              (never credentials: those come the standard AWS ways)
 
 The file is read once per command and checked whole: an unknown table or key
 (a typo would otherwise be ignored without a word) or a bad value is one
@@ -39,7 +41,10 @@ KNOWN_KEYS: dict[str, tuple[str, ...]] = {
              "cover", "link", "type", "locked"),
     "build": ("engine", "voice", "rate", "bitrate", "jobs", "executor", "scheduler"),
     "voices": ("quote",),
+    "deploy": ("target", "endpoint_url", "region"),
 }
+# A [deploy] key that looks like a secret gets its own refusal: podcast.toml is no place for one.
+_CREDENTIAL = re.compile(r"key|secret|token|password|credential", re.IGNORECASE)
 EPISODE_DEFAULTS = {("show", "title"): "album", ("show", "author"): "author", ("show", "language"): "language",
                     ("show", "cover"): "cover", ("show", "link"): "link", ("voices", "quote"): "quote_voice",
                     **{("build", key): key for key in KNOWN_KEYS["build"]}}
@@ -91,12 +96,22 @@ class ShowSettings:
 
 
 @dataclass(frozen=True)
+class DeploySettings:
+    """podcast.toml [deploy]: where ``audiobook deploy`` sends the show by default."""
+
+    target: str | None = None  # s3://bucket/prefix, or a directory (relative to the show's)
+    endpoint_url: str | None = None  # the API of an S3-compatible service (R2, B2, Spaces, MinIO)
+    region: str | None = None
+
+
+@dataclass(frozen=True)
 class ShowFile:
-    """podcast.toml as read and checked: the show, and the episode defaults it sets."""
+    """podcast.toml as read and checked: the show, the episode defaults it sets, where it deploys."""
 
     show: ShowSettings
     # episode setting -> (value as written, where): a layer of every build's settings
     episode_defaults: Mapping[str, tuple[object, str]]
+    deploy: DeploySettings = DeploySettings()
 
 
 def read_toml(path: Path) -> dict:
@@ -124,11 +139,15 @@ def _tables(path: Path) -> dict[str, dict]:
     data = read_toml(path)
     for table, values in data.items():
         if table not in KNOWN_KEYS:
-            raise ConfigError(f"{path}: unknown table [{table}]"
-                              f"{checks.suggestion(table, KNOWN_KEYS, 'the tables are [show], [build] and [voices]')}")
+            tables = "the tables are [show], [build], [voices] and [deploy]"
+            raise ConfigError(f"{path}: unknown table [{table}]{checks.suggestion(table, KNOWN_KEYS, tables)}")
         if not isinstance(values, dict):
             raise ConfigError(f"{path}: [{table}] must be a table")
         for key in values:
+            if table == "deploy" and _CREDENTIAL.search(key):
+                raise ConfigError(f"{path} [deploy] {key}: credentials do not belong in {SHOW_FILE}, which "
+                                  f"sits with the show (often in version control); set AWS_ACCESS_KEY_ID and "
+                                  f"AWS_SECRET_ACCESS_KEY, or AWS_PROFILE with ~/.aws/credentials")
             if key not in KNOWN_KEYS[table]:
                 raise ConfigError(f"{path} [{table}]: unknown key {key!r}"
                                   f"{checks.suggestion(key, KNOWN_KEYS[table], 'keys: ' + ', '.join(KNOWN_KEYS[table]))}")
@@ -189,4 +208,11 @@ def read_show_file(directory: Path) -> ShowFile:
             value = checks.SETTINGS[setting](tables[table][key], where_written)
             if value is not None:
                 defaults[setting] = (directory / value if setting == "cover" else value, where_written)
-    return ShowFile(settings, defaults)
+    deploy = tables["deploy"]
+    deploy_settings = DeploySettings(
+        target=checks.text(deploy.get("target"), f"{path} [deploy] target"),
+        endpoint_url=_address(checks.text(deploy.get("endpoint_url"), f"{path} [deploy] endpoint_url"),
+                              f"{path} [deploy] endpoint_url"),
+        region=checks.text(deploy.get("region"), f"{path} [deploy] region"),
+    )
+    return ShowFile(settings, defaults, deploy_settings)

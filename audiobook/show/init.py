@@ -84,6 +84,14 @@ type = {toml_string(values["type"])}
 [voices]
 # Block quotes in another voice of the same engine.
 # quote = "gmw/en-gb"
+
+[deploy]
+# Where 'audiobook deploy' sends the show: an S3-compatible bucket, or a directory (relative to
+# this folder). Credentials never go here: AWS_ACCESS_KEY_ID and AWS_SECRET_ACCESS_KEY, AWS_PROFILE
+# or ~/.aws/credentials. The feed's base_url above must be where the target is served from.
+# target = "s3://my-podcast/show"
+# endpoint_url = "https://ACCOUNT_ID.r2.cloudflarestorage.com"   # R2, B2, Spaces, MinIO; none for Amazon S3
+# region = "auto"
 """
 
 
