@@ -367,7 +367,8 @@ def _record(files: EpisodeFiles, settings: Settings, document: Document, script:
         audio=Audio(sha256=_sha256(mp3), bytes=mp3.stat().st_size, duration=round(timeline.duration, 3),
                     sample_rate=timeline.sample_rate, samples=timeline.total, bitrate_kbps=settings.bitrate,
                     loudness_lufs=round(mixed.loudness, 2), cover_sha256=hashlib.sha256(cover).hexdigest()),
-        chapters=chapters, segments=segments)
+        chapters=chapters, segments=segments, season=settings.season, episode=settings.episode,
+        soundbite=settings.soundbite)
 
 
 def _sha256(path: Path) -> str:
