@@ -248,21 +248,30 @@ def art(path: Path, where: str = "--cover") -> Path:
     path = Path(path)
     if not path.is_file():
         raise ConfigError(f"{where}: cover image {path} not found")
+    problem = art_problem(path)
+    if problem:
+        raise ConfigError(f"{where}: cover image {path} {problem}")
+    return path
+
+
+def art_problem(path: Path, largest: int | None = None) -> str | None:
+    """What keeps an image from being podcast art ("is 600x600 px; podcast apps need at least
+    1400x1400"), or None; ``largest`` holds it to a largest side too (Apple's 3000 px)."""
     try:
         with Image.open(path) as image:
             image.verify()  # reads the whole file: a truncated image fails here, not in a podcast app
         with Image.open(path) as image:
             fmt, mode, (width, height) = image.format, image.mode, image.size
     except (OSError, SyntaxError, ValueError, Image.DecompressionBombError) as exc:
-        raise ConfigError(f"{where}: cover image {path} cannot be read ({exc}); save it as a JPEG or PNG") from exc
+        return f"cannot be read ({exc}); save it as a JPEG or PNG"
     if fmt not in ("JPEG", "PNG"):
-        raise ConfigError(f"{where}: cover image {path} is {fmt}; podcast apps need a JPEG or PNG")
+        return f"is {fmt}; podcast apps need a JPEG or PNG"
     if mode != "RGB":
-        raise ConfigError(f"{where}: cover image {path} is in {mode} colour mode; save it as RGB "
-                          f"(no transparency, no CMYK or greyscale)")
+        return f"is in {mode} colour mode; save it as RGB (no transparency, no CMYK or greyscale)"
     if width != height:
-        raise ConfigError(f"{where}: cover image {path} is {width}x{height} px; podcast apps need a square image")
+        return f"is {width}x{height} px; podcast apps need a square image"
     if width < MIN_ART_SIDE:
-        raise ConfigError(f"{where}: cover image {path} is {width}x{height} px; podcast apps need at least "
-                          f"{MIN_ART_SIDE}x{MIN_ART_SIDE}")
-    return path
+        return f"is {width}x{height} px; podcast apps need at least {MIN_ART_SIDE}x{MIN_ART_SIDE}"
+    if largest and width > largest:
+        return f"is {width}x{height} px; Apple Podcasts takes at most {largest}x{largest}"
+    return None
