@@ -99,7 +99,8 @@ def _front_matter(essay: Path, metadata: Metadata) -> Layer:
         "episode": metadata.episode,
         "soundbite": metadata.soundbite,
     }
-    return {key: (value, f"{where} ({key if key != 'cover' else 'image'})") for key, value in given.items() if value}
+    return {key: (value, f"{where} ({key if key != 'cover' else 'image'})")
+            for key, value in given.items() if value is not None}
 
 
 @dataclass(frozen=True)
