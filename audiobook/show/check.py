@@ -30,11 +30,12 @@ from typing import Callable
 from lxml import etree
 
 from audiobook.errors import CheckFailed, InputError
+from audiobook.fsutil import sha256_file
 from audiobook.settings import FEED_FILE, SHOW_FILE, ShowSettings, read_show_file
 from audiobook.settings.checks import MAX_ART_SIDE
 from audiobook.show.feedrules import NS, duration_seconds, feed_rules, item_label
 from audiobook.show.mediacheck import (AUDIO_KINDS, Chapters, audio_kind, check_art, check_audio, check_chapters,
-                                       check_transcript, id3_chapters, json_chapters, sha256_of)
+                                       check_transcript, id3_chapters, json_chapters)
 from audiobook.show.record import (EPISODES, VERSION_HEX, EpisodeFiles, EpisodeRecord, RecordError, RecordMissing,
                                    read_record)
 
@@ -139,7 +140,7 @@ def check_feed(show: ShowSettings, data: bytes, findings: Findings) -> etree._El
             check_art(path, findings.report, largest=MAX_ART_SIDE)
     for image in channel.findall("podcast:image", NS):
         if path := files.get(image.get("href"), "podcast:image"):
-            check_art(path, findings.report, side=int(image.get("width")) if (image.get("width") or "").isdigit() else None)
+            check_art(path, findings.report, side=_number(image.get("width")))
     files.get(channel.findtext("link"), "link", required=False)
     for item in channel.findall("item"):
         findings.episodes += 1
@@ -176,12 +177,13 @@ class _Files:
             if required:
                 self.findings.report(FEED_FILE, f"<{tag}> points at {url}, outside the show's address {self.base}")
             return None
-        path = urllib.parse.unquote(urllib.parse.urlsplit(url[len(self.base):]).path)
-        relative = posixpath.normpath(path + "index.html" if not path or path.endswith("/") else path)
-        if relative.startswith(("../", "/")) or relative == "..":
+        served = urllib.parse.unquote(urllib.parse.urlsplit(url[len(self.base):]).path)
+        relative = posixpath.normpath(served + "index.html" if not served or served.endswith("/") else served)
+        path = self.show / relative
+        if relative.startswith(("../", "/")) or relative == ".." or not path.resolve().is_relative_to(
+                self.show.resolve()):
             self.findings.report(FEED_FILE, f"<{tag}> points at {url}, outside the show")
             return None
-        path = self.show / relative
         if not path.is_file():
             self.findings.report(relative, f"missing; the feed's <{tag}> points at it")
             return None
@@ -291,7 +293,7 @@ def _audio_matches(files: EpisodeFiles, record: EpisodeRecord, findings: Finding
         findings.report(mp3, f"{size} bytes, its record says {record.audio.bytes}: it changed after it was built; "
                              f"rebuild it with --force")
         return False
-    if sha256_of(mp3) != record.audio.sha256:
+    if sha256_file(mp3) != record.audio.sha256:
         findings.report(mp3, "is not the audio its record describes (it changed after it was built); "
                              "rebuild it with --force")
         return False

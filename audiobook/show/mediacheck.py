@@ -11,7 +11,6 @@ per version of each file, not at every publish.
 """
 from __future__ import annotations
 
-import hashlib
 import json
 import re
 import subprocess
@@ -24,7 +23,7 @@ import platformdirs
 from audiobook.audio.encode import require_ffmpeg
 from audiobook.audio.mix import TARGET_LUFS
 from audiobook.display import clock, timestamp
-from audiobook.fsutil import write_text_atomic
+from audiobook.fsutil import sha256_file, write_text_atomic
 from audiobook.settings import checks
 from audiobook.show.captions import CaptionError, read_subrip, read_webvtt
 
@@ -47,14 +46,6 @@ class Chapters(NamedTuple):
     path: Path
     name: str
     marks: list[tuple[float, str]]  # (start in seconds, title)
-
-
-def sha256_of(path: Path) -> str:
-    digest = hashlib.sha256()
-    with open(path, "rb") as handle:
-        for block in iter(lambda: handle.read(1 << 20), b""):
-            digest.update(block)
-    return digest.hexdigest()
 
 
 def audio_kind(path: Path) -> str | None:
@@ -86,7 +77,7 @@ def check_audio(path: Path, mime: str, length: int | None, seconds: float | None
         return None
     if seconds is not None and abs(playing - seconds) > DURATION_TOLERANCE:
         report(path, f"plays for {clock(playing)}, the feed says {clock(seconds)}")
-    digest = sha256_of(path)
+    digest = sha256_file(path)
     if sha256 is not None and digest != sha256:
         report(path, "is not the file the feed's integrity hash names (it changed after the feed was written)")
     loudness = measured_loudness(path, digest)
