@@ -39,7 +39,7 @@ from audiobook.audio.speak import Speech
 from audiobook.audio.workers import executor
 from audiobook.errors import ConfigError, InputError, OutputError
 from audiobook.events import Episode, Events
-from audiobook.fsutil import atomic_path, remove_stale_temp_files
+from audiobook.fsutil import atomic_path, remove_stale_temp_files, sha256_file
 from audiobook.models import Document, Essay, Script
 from audiobook.settings import (Settings, SettingLayers, ShowSettings, from_front_matter, read_layers,
                                 read_show_file)
@@ -147,7 +147,7 @@ def inspect_episode(mp3: Path) -> str:
         record = read_record(files)
     except RecordError as exc:
         return format_tags(tags, [("Record", f"none readable ({exc})")])
-    audio = "matches the MP3" if _sha256(mp3) == record.audio.sha256 else "DIFFERS from the MP3: rebuild it"
+    audio = "matches the MP3" if sha256_file(mp3) == record.audio.sha256 else "DIFFERS from the MP3: rebuild it"
     return format_tags(tags, [
         ("Record", f"{files.record.name if files.record.is_file() else files.legacy_record.name} ({audio})"),
         ("GUID", record.guid),
@@ -344,7 +344,7 @@ def _unchanged(files: EpisodeFiles, previous: EpisodeRecord, key: str, segments:
     on_disk = (files.mp3, files.chapters, files.vtt, files.srt, files.art)
     if previous.build_key != key or not all(path.is_file() for path in on_disk):
         return None
-    if _sha256(files.mp3) != previous.audio.sha256:
+    if sha256_file(files.mp3) != previous.audio.sha256:
         return None
     return Episode(files.mp3, files, previous.audio.duration, len(previous.chapters), previous.audio.bytes,
                    previous.audio.loudness_lufs, 0, segments, previous.engine.name, previous.engine.voice,
@@ -364,18 +364,11 @@ def _record(files: EpisodeFiles, settings: Settings, document: Document, script:
         guid=guid, published=published, build_key=key,
         source=Source(document.source.name, hashlib.sha256(document.text.encode("utf-8")).hexdigest()),
         engine=used,
-        audio=Audio(sha256=_sha256(mp3), bytes=mp3.stat().st_size, duration=round(timeline.duration, 3),
+        audio=Audio(sha256=sha256_file(mp3), bytes=mp3.stat().st_size, duration=round(timeline.duration, 3),
                     sample_rate=timeline.sample_rate, samples=timeline.total, bitrate_kbps=settings.bitrate,
                     loudness_lufs=round(mixed.loudness, 2), cover_sha256=hashlib.sha256(cover).hexdigest()),
-        chapters=chapters, segments=segments)
-
-
-def _sha256(path: Path) -> str:
-    digest = hashlib.sha256()
-    with open(path, "rb") as handle:
-        for block in iter(lambda: handle.read(1 << 20), b""):
-            digest.update(block)
-    return digest.hexdigest()
+        chapters=chapters, segments=segments, season=settings.season, episode=settings.episode,
+        soundbite=settings.soundbite)
 
 
 def _now() -> datetime.datetime:

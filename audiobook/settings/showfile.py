@@ -3,7 +3,8 @@ writes it: show/init.py).
 
     [show]    the show itself, as the feed and the site present it; its author,
               language, cover and link are also every episode's defaults, and its
-              title every episode's album
+              title every episode's album; the Podcasting 2.0 tags (locked, medium,
+              license, funding, txt) and Apple's block and new-feed-url
     [build]   defaults for every build: engine, voice, rate, bitrate, jobs, executor, scheduler
     [voices]  other voices of the engine: quote (block quotes)
     [deploy]  where ``audiobook deploy`` sends the show: target, endpoint_url, region
@@ -33,12 +34,16 @@ DEFAULT_AUTHOR = "Anonymous"
 DEFAULT_LANGUAGE = "en"
 DEFAULT_CATEGORY = "Society & Culture"
 SHOW_TYPES = ("episodic", "serial")
+# podcast:medium values that fit a show of spoken essays: https://podcastindex.org/namespace/1.0#medium
+MEDIUMS = ("podcast", "audiobook")
+DEFAULT_FUNDING_TEXT = "Support the show"
 
 # table -> its keys; [show] keys that are also episode settings map to the episode key
 # they set ([show] title is each episode's album).
 KNOWN_KEYS: dict[str, tuple[str, ...]] = {
     "show": ("title", "author", "email", "description", "language", "category", "explicit", "base_url",
-             "cover", "link", "type", "locked"),
+             "cover", "link", "type", "locked", "medium", "license", "license_url", "funding_url",
+             "funding_text", "txt", "new_feed_url", "block"),
     "build": ("engine", "voice", "rate", "bitrate", "jobs", "executor", "scheduler"),
     "voices": ("quote",),
     "deploy": ("target", "endpoint_url", "region"),
@@ -66,7 +71,15 @@ class ShowSettings:
     cover: Path | None  # the configured art; None means cover.jpg in the show, or a generated one
     link: str | None  # the show's website
     type: str = "episodic"  # or "serial"
-    locked: bool = False  # podcast:locked: ask other platforms not to import the feed
+    locked: bool = True  # podcast:locked: other platforms may not import the feed without the owner's word
+    medium: str = "podcast"  # podcast:medium: or "audiobook"
+    license: str | None = None  # podcast:license: an identifier ("CC-BY-4.0") or a licence's name
+    license_url: str | None = None  # its full text; worked out for Creative Commons identifiers
+    funding_url: str | None = None  # podcast:funding
+    funding_text: str = DEFAULT_FUNDING_TEXT
+    txt: tuple[tuple[str, str], ...] = ()  # podcast:txt: (purpose, text)
+    new_feed_url: str | None = None  # itunes:new-feed-url: where the feed has moved
+    block: bool = False  # itunes:block and podcast:block: keep the show out of directories
 
     @property
     def categories(self) -> tuple[str, ...]:
@@ -161,6 +174,18 @@ def _address(url: str | None, where: str) -> str | None:
     return url
 
 
+def _licence(identifier: str | None, url: str | None, where: str) -> dict[str, str | None]:
+    """podcast:license and its URL: given, or a Creative Commons licence's own page."""
+    if identifier is None:
+        return {"license": None, "license_url": url}
+    identifier = checks.short_text(identifier, where)
+    url = url or checks.creative_commons_url(identifier)
+    if url is None:
+        raise ConfigError(f"{where}: {identifier!r} is not a Creative Commons identifier (like CC-BY-4.0 or "
+                          f"CC0-1.0); set license_url to the address of its full text")
+    return {"license": identifier, "license_url": url}
+
+
 def read_show_file(directory: Path) -> ShowFile:
     """The show's podcast.toml (defaults when there is none), checked whole.
 
@@ -199,7 +224,14 @@ def read_show_file(directory: Path) -> ShowFile:
         cover=checks.art(directory / cover, where("cover")) if cover else None,
         link=_address(link, where("link")),
         type=show_type,
-        locked=checks.flag(show.get("locked", False), where("locked")),
+        locked=checks.flag(show.get("locked", True), where("locked")),
+        medium=checks.choice(text("medium") or "podcast", where("medium"), MEDIUMS),
+        **_licence(text("license"), _address(text("license_url"), where("license_url")), where("license")),
+        funding_url=_address(text("funding_url"), where("funding_url")),
+        funding_text=checks.short_text(text("funding_text") or DEFAULT_FUNDING_TEXT, where("funding_text")),
+        txt=checks.txt_records(show.get("txt", {}), where("txt")),
+        new_feed_url=_address(text("new_feed_url"), where("new_feed_url")),
+        block=checks.flag(show.get("block", False), where("block")),
     )
     defaults = {}
     for (table, key), setting in EPISODE_DEFAULTS.items():

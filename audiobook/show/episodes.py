@@ -13,7 +13,7 @@ and the others are published as usual.
 """
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from pathlib import Path
 
 from audiobook.fsutil import write_bytes_atomic, write_text_atomic
@@ -51,9 +51,23 @@ def load_episodes(show: Path) -> tuple[list[PublishedEpisode], list[str]]:
             warnings.append(f"{mp3.name} is left out of the feed and the site: it is {size} bytes, its record "
                             f"says {record.audio.bytes}; it changed after it was built, rebuild it with --force")
             continue
-        found.append(PublishedEpisode(record, files))
+        found.append(PublishedEpisode(_with_intact_editions(record, files, warnings), files))
     found.sort(key=lambda e: (e.record.published, e.files.stem), reverse=True)
     return found, warnings
+
+
+def _with_intact_editions(record: EpisodeRecord, files: EpisodeFiles, warnings: list[str]) -> EpisodeRecord:
+    """The record without the editions whose file is gone or changed, each with a warning."""
+    intact = []
+    for edition in record.editions:
+        path = files.edition(edition.format)
+        size = path.stat().st_size if path.is_file() else None
+        if size == edition.bytes:
+            intact.append(edition)
+        else:
+            found = "missing" if size is None else f"{size} bytes, its record says {edition.bytes}"
+            warnings.append(f"{path.name} is left out of the feed: {found}; rebuild the episode with --force")
+    return record if len(intact) == len(record.editions) else replace(record, editions=tuple(intact))
 
 
 def write_episode(files: EpisodeFiles, record: EpisodeRecord, timeline: Timeline, cover: bytes) -> None:
