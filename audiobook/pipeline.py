@@ -26,7 +26,7 @@ import re
 import tempfile
 from dataclasses import replace
 from pathlib import Path
-from typing import TYPE_CHECKING, Mapping, NamedTuple, Sequence
+from typing import TYPE_CHECKING, Callable, Mapping, NamedTuple, Sequence
 
 from audiobook.audio.cache import ClipCache, write_wav
 from audiobook.audio.clips import processing_fingerprint, synthesize_checked
@@ -77,9 +77,11 @@ def episode_stem(essay: Path) -> str:
 # --- commands -------------------------------------------------------------------
 
 def build(sources: Sequence[str | Path], show_dir: Path, flags: Mapping[str, object], events: Events | None = None,
-          force: bool = False, reading: Reading | None = None, drafts: bool = False) -> tuple[list[Episode], Publication]:
+          force: bool = False, reading: Reading | None = None, drafts: bool = False,
+          before_publishing: Callable[[list[Episode]], None] | None = None) -> tuple[list[Episode], Publication]:
     """Render every essay the sources hold (files; feeds, one essay per post) into the show,
-    with one set of synthesis workers, then publish the show. A draft is refused unless ``drafts``."""
+    with one set of synthesis workers, then publish the show. A draft is refused unless ``drafts``;
+    ``before_publishing`` (the listening proof) may stop the feed from being written by raising."""
     from audiobook.text.sources import Reading, essays_from
 
     events = events or Events()
@@ -102,6 +104,8 @@ def build(sources: Sequence[str | Path], show_dir: Path, flags: Mapping[str, obj
                                     encoding=reading.encoding, drafts=drafts)
             events.built(episode)
             episodes.append(episode)
+    if before_publishing:
+        before_publishing(episodes)
     return episodes, _publish(layers.show, events, require_feed=False)
 
 
