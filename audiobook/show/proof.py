@@ -129,10 +129,10 @@ def passages(segments: tuple[SegmentMark, ...], total: float) -> list[Passage]:
     bounds = []
     for number, group in enumerate(groups):
         first, last = segments[group[0]], segments[group[-1]]
-        before = segments[groups[number - 1][-1]].end if number else 0.0
-        after = segments[groups[number + 1][0]].start if number + 1 < len(groups) else total
-        start = max(first.start - MARGIN, (before + first.start) / 2)
-        end = min(last.end + MARGIN, (last.end + after) / 2)
+        before = segments[groups[number - 1][-1]].end if number else first.start - 2 * MARGIN
+        after = segments[groups[number + 1][0]].start if number + 1 < len(groups) else last.end + 2 * MARGIN
+        start = max(first.start - MARGIN, (before + first.start) / 2, 0.0)
+        end = min(last.end + MARGIN, (last.end + after) / 2, total)
         bounds.append(Passage(tuple(group), round(start, 3), round(end, 3)))
     return bounds
 
