@@ -44,7 +44,7 @@ from audiobook.settings import FEED_FILE, SHOW_FILE, checks, read_show_file
 from audiobook.settings.showfile import DeploySettings
 from audiobook.show.mime import content_type
 from audiobook.show.record import EPISODES, VERSION_HEX
-from audiobook.show.targets import Headers, LocalTarget, Stored, Target, md5_of, open_target
+from audiobook.show.targets import S3_SCHEME, Headers, LocalTarget, Stored, Target, md5_of
 from audiobook.text.lexicon import LEXICON_FILE
 
 IMMUTABLE = "public, max-age=31536000, immutable"  # a year: the path changes when the audio does
@@ -57,6 +57,22 @@ CACHE_RULES: tuple[tuple[re.Pattern, str], ...] = (
 MAX_DELETES = 256  # Hugo's default cap on removals
 WORKERS = 8  # files sent at once within a group
 PRIVATE = frozenset({SHOW_FILE, LEXICON_FILE})  # the show's settings, at its top: never deployed
+
+
+def open_target(url: str, *, endpoint_url: str | None = None, region: str | None = None) -> Target:
+    """The target a deploy URL names: ``s3://bucket/prefix``, ``file:///path`` or a directory."""
+    if url.startswith(S3_SCHEME):
+        bucket, _, prefix = url[len(S3_SCHEME):].partition("/")
+        if not bucket:
+            raise ConfigError(f"target {url!r} names no bucket; write s3://bucket or s3://bucket/prefix")
+        from audiobook.show.s3 import S3Target
+
+        return S3Target(url, bucket, prefix.strip("/"), endpoint_url=endpoint_url, region=region)
+    if url.startswith("file://"):
+        return LocalTarget(url, Path(url[len("file://"):]))
+    if "://" in url:
+        raise ConfigError(f"target {url!r}: deploy sends a show to s3://bucket/prefix or to a directory")
+    return LocalTarget(url, Path(url))
 
 
 def cache_control(path: str) -> str:

@@ -80,22 +80,6 @@ class Target(ABC):
         """Clear what an interrupted deploy left that is not a file of the show (before writing)."""
 
 
-def open_target(url: str, *, endpoint_url: str | None = None, region: str | None = None) -> Target:
-    """The target a deploy URL names: ``s3://bucket/prefix``, ``file:///path`` or a directory."""
-    if url.startswith(S3_SCHEME):
-        bucket, _, prefix = url[len(S3_SCHEME):].partition("/")
-        if not bucket:
-            raise ConfigError(f"target {url!r} names no bucket; write s3://bucket or s3://bucket/prefix")
-        from audiobook.show.s3 import S3Target
-
-        return S3Target(url, bucket, prefix.strip("/"), endpoint_url=endpoint_url, region=region)
-    if url.startswith("file://"):
-        return LocalTarget(url, Path(url[len("file://"):]))
-    if "://" in url:
-        raise ConfigError(f"target {url!r}: deploy sends a show to s3://bucket/prefix or to a directory")
-    return LocalTarget(url, Path(url))
-
-
 class LocalTarget(Target):
     """A directory, such as a mounted web root: files only; its web server sets the headers."""
 
