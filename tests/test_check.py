@@ -137,13 +137,11 @@ def test_loudness_off_target_is_named(feed_show, tmp_path):
 
 
 def test_word_timings_inside_vtt_cues_pass_and_misplaced_ones_are_named(feed_show, tmp_path):
-    """Karaoke-style timestamp tags (<00:00:01.250>word) are WebVTT: a cue keeps them in order, inside it."""
+    """The build's word timestamp tags (<00:00:01.250>word) are WebVTT: in order, inside their cue."""
     show = copy_show(feed_show.show, tmp_path / "show")
     vtt = show / "episodes" / "field-notes.vtt"
-    timing = re.compile(r"^(\d\d:\d\d:\d\d\.\d\d\d) --> (\d\d:\d\d:\d\d\.\d\d\d)\n(\S+) (.*)$", re.MULTILINE)
-    vtt.write_text(timing.sub(r"\1 --> \2\n<\1>\3 <c.word><\2>\4</c>", vtt.read_text(encoding="utf-8")),
-                   encoding="utf-8")
-    assert "<c.word>" in vtt.read_text(encoding="utf-8")
+    tags = re.findall(r"<(\d\d:\d\d:\d\d\.\d\d\d)>", vtt.read_text(encoding="utf-8"))
+    assert len(tags) > 100  # every word after a cue's first is timed
     assert check(show, 0) == []
     vtt.write_text(re.sub(r"<(\d\d:\d\d:\d\d\.\d\d\d)>", "<99:00:00.000>", vtt.read_text(encoding="utf-8"), count=1),
                    encoding="utf-8")
