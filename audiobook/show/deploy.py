@@ -208,7 +208,7 @@ def check_feed(show_dir: Path, files: dict[str, LocalFile], public: str, where: 
     links a file of the show that is not there: apps would fetch what does not exist."""
     from lxml import etree
 
-    from audiobook.show.feed import ATOM
+    from audiobook.show.feedxml import ATOM
 
     feed = show_dir / FEED_FILE
     rewrite = f"audiobook feed --show {show_dir} --base-url {public}"
