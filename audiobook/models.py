@@ -8,6 +8,7 @@ from __future__ import annotations
 import datetime
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import Sequence
 
 # Paragraph kinds produced by the readers
 TEXT, HEADING, QUOTE, LIST_ITEM, CODE = "text", "heading", "quote", "list_item", "code"
@@ -106,7 +107,9 @@ class Clip:
     crc32: int  # of its samples in the cache, checked whenever they are read
     profile: object = None  # numpy float32: K-weighted energy per 100 ms block (loudness.py)
     pcm: object = None  # numpy int16: the samples, verified against the cache; let go once mixed
-    words: tuple[tuple[int, int], ...] = ()  # (offset in the speech text, first sample) of each word, when known
+    # (offset in the speech text, first sample) of each word, when known; once mixed, packed
+    # into one array('q') of offset, sample, offset, sample... (a book keeps every clip's)
+    words: tuple[tuple[int, int], ...] | Sequence[int] = ()
 
 
 def whole_ms(samples: int, sample_rate: int) -> int:
@@ -123,7 +126,7 @@ class Span:
     end: int
     title: str = ""
     text: str = ""
-    words: list[int] = field(default_factory=list)  # a segment's: where each word of ``text`` starts
+    words: Sequence[int] = field(default_factory=list)  # a segment's: where each word of ``text`` starts
 
 
 @dataclass

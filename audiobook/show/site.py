@@ -22,6 +22,7 @@ from importlib import resources
 from pathlib import Path
 
 import jinja2
+from markupsafe import Markup, escape
 
 from audiobook.display import clock, human_size
 from audiobook.fsutil import write_bytes_atomic
@@ -174,15 +175,19 @@ def transcript_blocks(record: EpisodeRecord) -> list[Block]:
 
 
 def _cue_words(display: str, starts: tuple[float, ...]) -> dict:
-    """A cue's words, each with where it starts and the text after it as written, for
-    the page to light the word being read; nothing when the record has no word times."""
+    """A cue's text with each word in a span that says where it starts, for the page to
+    light the word being read; the text as it is when the record has no word times.
+    Made here as one string, not a dict per word: a book has a hundred thousand."""
     words = display_words(display)
     if not starts or len(starts) != len(words):
-        return {"before": "", "words": []}
-    return {"before": display[: words[0].start()],
-            "words": [{"text": word.group(), "start": _seconds(start),
-                       "after": display[word.end(): words[number + 1].start() if number + 1 < len(words) else None]}
-                      for number, (word, start) in enumerate(zip(words, starts))]}
+        return {"html": None}
+    out, copied = [], 0
+    for word, start in zip(words, starts):
+        out.append(f"{escape(display[copied:word.start()])}<span class=\"word\" data-start=\"{_seconds(start)}\">"
+                   f"{escape(word.group())}</span>")
+        copied = word.end()
+    out.append(str(escape(display[copied:])))
+    return {"html": Markup("".join(out))}
 
 
 # --- helpers ------------------------------------------------------------------
