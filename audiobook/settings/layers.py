@@ -44,6 +44,9 @@ class Settings:
     quote_voice: str | None = None  # block quotes in another voice of the same engine
     rate: int = 175  # words per minute
     bitrate: int = 96  # kbit/s
+    editions: tuple[str, ...] = ()  # other files of the same audio: "m4b", "opus" (audio/editions.py)
+    intro_music: Path | None = None  # a music bed under the spoken opening (audio/beds.py)
+    outro_music: Path | None = None  # and one under the closing
     jobs: int = min(os.cpu_count() or 1, 64)
     executor: str = "local"  # where clips are synthesized: local processes, or "dask"
     scheduler: str | None = None  # a Dask scheduler; none: the dask executor starts a LocalCluster
@@ -69,7 +72,7 @@ KEYS = tuple(f.name for f in fields(Settings) if f.name != "sources")
 
 
 ENV_KEYS = ("author", "language", "engine", "voice", "quote_voice", "rate", "bitrate", "jobs", "cover",
-            "executor", "scheduler")
+            "executor", "scheduler", "editions")
 
 
 # How the front matter layer names itself in Settings.sources.

@@ -4,8 +4,9 @@ writes it: show/init.py).
     [show]    the show itself, as the feed and the site present it; its author,
               language, cover and link are also every episode's defaults, and its
               title every episode's album
-    [build]   defaults for every build: engine, voice, rate, bitrate, jobs, executor, scheduler
+    [build]   defaults for every build: engine, voice, rate, bitrate, jobs, executor, scheduler, editions
     [voices]  other voices of the engine: quote (block quotes)
+    [music]   music beds under the spoken opening and closing: intro, outro (files, relative to the show)
 
 The file is read once per command and checked whole: an unknown table or key
 (a typo would otherwise be ignored without a word) or a bad value is one
@@ -37,12 +38,15 @@ SHOW_TYPES = ("episodic", "serial")
 KNOWN_KEYS: dict[str, tuple[str, ...]] = {
     "show": ("title", "author", "email", "description", "language", "category", "explicit", "base_url",
              "cover", "link", "type", "locked"),
-    "build": ("engine", "voice", "rate", "bitrate", "jobs", "executor", "scheduler"),
+    "build": ("engine", "voice", "rate", "bitrate", "jobs", "executor", "scheduler", "editions"),
     "voices": ("quote",),
+    "music": ("intro", "outro"),
 }
 EPISODE_DEFAULTS = {("show", "title"): "album", ("show", "author"): "author", ("show", "language"): "language",
                     ("show", "cover"): "cover", ("show", "link"): "link", ("voices", "quote"): "quote_voice",
+                    ("music", "intro"): "intro_music", ("music", "outro"): "outro_music",
                     **{("build", key): key for key in KNOWN_KEYS["build"]}}
+SHOW_PATHS = ("cover", "intro_music", "outro_music")  # episode settings podcast.toml gives relative to the show
 
 
 @dataclass(frozen=True)
@@ -125,7 +129,7 @@ def _tables(path: Path) -> dict[str, dict]:
     for table, values in data.items():
         if table not in KNOWN_KEYS:
             raise ConfigError(f"{path}: unknown table [{table}]"
-                              f"{checks.suggestion(table, KNOWN_KEYS, 'the tables are [show], [build] and [voices]')}")
+                              f"{checks.suggestion(table, KNOWN_KEYS, 'the tables are [show], [build], [voices] and [music]')}")
         if not isinstance(values, dict):
             raise ConfigError(f"{path}: [{table}] must be a table")
         for key in values:
@@ -188,5 +192,5 @@ def read_show_file(directory: Path) -> ShowFile:
             where_written = f"{path} [{table}] {key}"
             value = checks.SETTINGS[setting](tables[table][key], where_written)
             if value is not None:
-                defaults[setting] = (directory / value if setting == "cover" else value, where_written)
+                defaults[setting] = (directory / value if setting in SHOW_PATHS else value, where_written)
     return ShowFile(settings, defaults)

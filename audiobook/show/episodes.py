@@ -9,13 +9,15 @@ publish, once synthesis is over.
 Every MP3 in the show's episodes/ folder is an episode; its record says the
 rest. An episode whose record is missing or damaged, or whose MP3 changed
 after it was built, is left out with one warning that says how to mend it,
-and the others are published as usual.
+and the others are published as usual; so is an edition (M4B, Opus) whose
+file is missing or changed, the episode keeping its other files.
 """
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from pathlib import Path
 
+from audiobook.audio.editions import FORMATS
 from audiobook.fsutil import write_bytes_atomic, write_text_atomic
 from audiobook.models import Timeline
 from audiobook.show.record import (EPISODES, EpisodeFiles, EpisodeRecord, RecordError, RecordMissing, read_record,
@@ -51,16 +53,31 @@ def load_episodes(show: Path) -> tuple[list[PublishedEpisode], list[str]]:
             warnings.append(f"{mp3.name} is left out of the feed and the site: it is {size} bytes, its record "
                             f"says {record.audio.bytes}; it changed after it was built, rebuild it with --force")
             continue
+        intact = tuple(e for e in record.editions if _size(files.edition(e.format)) == e.bytes)
+        if intact != record.editions:
+            left_out = ", ".join(files.edition(e.format).name for e in record.editions if e not in intact)
+            warnings.append(f"{left_out} left out of the feed and the site: missing, or changed after it was "
+                            f"built; build the episode again with --force")
+            record = replace(record, editions=intact)
         found.append(PublishedEpisode(record, files))
     found.sort(key=lambda e: (e.record.published, e.files.stem), reverse=True)
     return found, warnings
 
 
 def write_episode(files: EpisodeFiles, record: EpisodeRecord, timeline: Timeline, cover: bytes) -> None:
-    """The episode's sidecars, each written atomically; the record last."""
+    """The episode's sidecars, each written atomically; the record last, then the editions it no longer has go."""
     write_bytes_atomic(files.art, cover)
     write_text_atomic(files.chapters, chapters_json(timeline))
     write_text_atomic(files.vtt, webvtt(timeline))
     write_text_atomic(files.srt, subrip(timeline))
     write_text_atomic(files.record, record.to_json())
     remove_legacy_record(files)
+    for name in FORMATS.keys() - {edition.format for edition in record.editions}:  # turned off since the last build
+        files.edition(name).unlink(missing_ok=True)
+
+
+def _size(path: Path) -> int | None:
+    try:
+        return path.stat().st_size
+    except OSError:
+        return None

@@ -13,8 +13,10 @@ Enclosure URLs carry the audio's version in their path,
 ``episodes/<first 12 hex of sha256>/<stem>.mp3``: a changed audio gets a new
 URL (apps and caches fetch it again) while the GUID never changes. The
 versioned file is a hard link to ``episodes/<stem>.mp3`` (a copy where links
-are not possible), made by ``write_feed``. A path, not a query string such as
-``?v=``, because static hosts and feed checkers map URLs to files by path.
+are not possible), made by ``write_feed``; so are the other editions'
+(``<stem>.m4b``, ``<stem>.opus``), each under its own sha256. A path, not a
+query string such as ``?v=``, because static hosts and feed checkers map URLs
+to files by path.
 """
 from __future__ import annotations
 
@@ -192,23 +194,27 @@ def _cover_to_write(show: ShowSettings) -> bytes | None:
     return None if target.is_file() and target.read_bytes() == wanted else wanted
 
 
-def _link_version(episode: PublishedEpisode) -> Path:
-    """The versioned enclosure file: a hard link to the MP3 (a copy where the filesystem has none)."""
-    alias = episode.files.enclosure(episode.record.audio.sha256)
-    if alias.is_file() and os.path.samefile(alias, episode.files.mp3):
-        return alias
-    alias.parent.mkdir(exist_ok=True)
-    link_atomic(episode.files.mp3, alias)
-    return alias
+def _link_versions(episode: PublishedEpisode) -> set[Path]:
+    """The versioned enclosure files of the MP3 and of each edition: hard links to
+    them (copies where the filesystem has none)."""
+    record, files = episode.record, episode.files
+    audio = [(files.mp3, files.enclosure(record.audio.sha256)),
+             *((files.edition(e.format), files.enclosure(e.sha256, f".{e.format}")) for e in record.editions)]
+    for source, alias in audio:
+        if not (alias.is_file() and os.path.samefile(alias, source)):
+            alias.parent.mkdir(exist_ok=True)
+            link_atomic(source, alias)
+    return {alias for _, alias in audio}
 
 
 def _prune_versions(episodes_folder: Path, keep: set[Path]) -> None:
-    """Remove enclosure versions no episode in the feed points at any more."""
+    """Remove enclosure versions no episode in the feed points at any more
+    (not the temp files of links being made)."""
     for folder in episodes_folder.iterdir():
         if not (folder.is_dir() and _VERSION_DIR.fullmatch(folder.name)):
             continue
-        for stale in folder.glob("*.mp3"):
-            if stale not in keep:
+        for stale in folder.iterdir():
+            if stale not in keep and stale.is_file() and not stale.name.startswith("."):
                 stale.unlink()
         if not any(folder.iterdir()):
             folder.rmdir()
@@ -222,7 +228,7 @@ def write_feed(show: ShowSettings, episodes: list[PublishedEpisode]) -> Path:
     try:
         if cover is not None:
             write_bytes_atomic(show.directory / COVER_FILE, cover)
-        keep = {_link_version(episode) for episode in episodes}
+        keep = set().union(*(_link_versions(episode) for episode in episodes))
         write_bytes_atomic(target, data)
         if (show.directory / EPISODES).is_dir():
             _prune_versions(show.directory / EPISODES, keep)

@@ -44,6 +44,7 @@ __all__ = ["MIME_TYPES", "make_app", "open_server", "serve"]
 MIME_TYPES: dict[str, str] = {
     ".mp3": "audio/mpeg",
     ".m4a": "audio/mp4",
+    ".m4b": "audio/mp4",
     ".ogg": "audio/ogg",
     ".opus": "audio/ogg",
     ".xml": "application/rss+xml",  # the only XML in a show is its feed
