@@ -26,6 +26,7 @@ at its fixed level, so the whole program is still levelled to -16 LUFS.
 """
 from __future__ import annotations
 
+import warnings
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING, BinaryIO
@@ -129,8 +130,11 @@ def _content_hash(path: Path, where: str) -> str:
 def load_bed(path: Path, where: str) -> Bed:
     """A music file as a bed: mono, 44.1 kHz, at BED_LUFS with its true peak under the ceiling."""
     import soxr
-    from pydub import AudioSegment
-    from pydub.exceptions import CouldntDecodeError
+
+    with warnings.catch_warnings():  # pydub imports audioop, deprecated in 3.11 (audioop-lts from 3.13)
+        warnings.simplefilter("ignore", DeprecationWarning)
+        from pydub import AudioSegment
+        from pydub.exceptions import CouldntDecodeError
 
     try:
         audio = AudioSegment.from_file(path)
