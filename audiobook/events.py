@@ -35,6 +35,9 @@ class Events:
     def progress(self, essay: Path, done: int, total: int) -> None:
         """Segments of ``essay`` that reached the encoder."""
 
+    def listening(self, mp3: Path, done: int, total: int) -> None:
+        """Passages of ``mp3`` a proof has heard."""
+
     def built(self, episode: Episode) -> None:
         """One essay is done (or was already up to date)."""
 

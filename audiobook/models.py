@@ -103,6 +103,7 @@ class Clip:
     crc32: int  # of its samples in the cache, checked whenever they are read
     profile: object = None  # numpy float32: K-weighted energy per 100 ms block (loudness.py)
     pcm: object = None  # numpy int16: the samples, verified against the cache; let go once mixed
+    words: tuple[tuple[int, int], ...] = ()  # (offset in the speech text, first sample) of each word, when known
 
 
 def whole_ms(samples: int, sample_rate: int) -> int:
@@ -119,6 +120,7 @@ class Span:
     end: int
     title: str = ""
     text: str = ""
+    words: list[int] = field(default_factory=list)  # a segment's: where each word of ``text`` starts
 
 
 @dataclass

@@ -217,9 +217,9 @@ def say_phrase(text: str, show_dir: Path, flags: Mapping[str, object], out: Path
     speech = load_lexicon(layers.show.directory).apply(speech_text(text, settings.language), engine.takes_phonemes)
     if not speech.strip():
         raise InputError("nothing to say: give some words")
-    pcm, sample_rate = synthesize_checked(engine, speech, voice, settings.rate)
+    spoken = synthesize_checked(engine, speech, voice, settings.rate)
     with atomic_path(out) as partial:
-        write_wav(partial, pcm, sample_rate)
+        write_wav(partial, spoken.pcm, spoken.sample_rate)
     return speech, out
 
 

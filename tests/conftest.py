@@ -19,7 +19,7 @@ import shutil
 import subprocess
 import sys
 import time
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 from types import SimpleNamespace
 
@@ -262,10 +262,12 @@ class Cue:
     end: float
     text: str
     ident: str | None = None
+    words: list[tuple[float, str]] = field(default_factory=list)  # VTT: each word and when it starts
 
 
 _VTT_TIME = r"(?:(\d{2,}):)?([0-5]\d):([0-5]\d)\.(\d{3})"
 _VTT_TIMING = re.compile(rf"^{_VTT_TIME}[ \t]+-->[ \t]+{_VTT_TIME}(?:[ \t].*)?$")
+_VTT_TIMESTAMP_TAG = re.compile(rf"<{_VTT_TIME}>")
 _SRT_TIMING = re.compile(r"^(\d{2,}):([0-5]\d):([0-5]\d),(\d{3}) --> (\d{2,}):([0-5]\d):([0-5]\d),(\d{3})$")
 
 
@@ -278,7 +280,9 @@ def parse_vtt(text: str) -> list[Cue]:
 
     Raises ValueError where a browser's parser would drop or misread a cue:
     a missing header, a bad timing line, "-->" in the payload, a raw "<" or a
-    bare "&" (cue text is markup).
+    bare "&" (cue text is markup), a timestamp tag outside its cue or not after
+    the one before it. Each word gets the time of the timestamp tag before it
+    (the cue's start before the first tag).
     """
     text = text.lstrip("\ufeff").replace("\r\n", "\n")
     blocks = re.split(r"\n{2,}", text.strip("\n"))
@@ -298,12 +302,22 @@ def parse_vtt(text: str) -> list[Cue]:
         payload = "\n".join(lines[1:])
         if "-->" in payload:
             raise ValueError(f"'-->' inside cue text: {payload!r}")
-        if "<" in payload:
-            raise ValueError(f"unescaped '<' in cue text: {payload!r}")
+        start, end = _seconds(*timing.groups()[:4]), _seconds(*timing.groups()[4:])
+        words, at = [], start
+        for number, piece in enumerate(_VTT_TIMESTAMP_TAG.split(payload)[::5]):
+            if number:
+                tag = _VTT_TIMESTAMP_TAG.findall(payload)[number - 1]
+                tagged = _seconds(*tag)
+                if not at < tagged < end or (number == 1 and tagged <= start):
+                    raise ValueError(f"timestamp tag {tag} out of order or outside its cue: {payload!r}")
+                at = tagged
+            if "<" in piece:
+                raise ValueError(f"unescaped '<' in cue text: {payload!r}")
+            words += [(at, word) for word in piece.split()]
         if re.search(r"&(?!(?:amp|lt|gt|nbsp|lrm|rlm);)", payload):
             raise ValueError(f"bare '&' in cue text: {payload!r}")
-        cues.append(Cue(_seconds(*timing.groups()[:4]), _seconds(*timing.groups()[4:]),
-                        html.unescape(payload), ident))
+        cues.append(Cue(start, end, html.unescape(_VTT_TIMESTAMP_TAG.sub("", payload)), ident,
+                        [(time, html.unescape(word)) for time, word in words]))
     return cues
 
 

@@ -63,7 +63,7 @@ def test_the_processing_is_pinned_to_its_revision():
     recorded_on = {name: RECORDED[name] for name in here}
     if here != recorded_on:
         pytest.skip(f"recorded on {recorded_on}, this is {here}")
-    pcm, peak, profile = process_clip(*synthetic_clip())
+    pcm, peak, profile, _ = process_clip(*synthetic_clip())
     digest = hashlib.sha256(pcm.astype("<i2").tobytes() + np.float64(peak).tobytes()
                             + np.asarray(profile, "<f8").tobytes()).hexdigest()
     if clips.PROCESSING_REVISION == RECORDED["revision"]:

@@ -4,7 +4,7 @@ A clip's key hashes everything that changes its sound: engine, engine
 version, voice, rate, speech text and how clips are processed
 (clips.processing_fingerprint). Entries are 44.1 kHz mono 16-bit WAVs with
 a small JSON sidecar (length, CRC-32 of the PCM, true peak, loudness energy
-profile); both are written atomically, the sidecar last, so an entry whose
+profile, where each word starts); both are written atomically, the sidecar last, so an entry whose
 sidecar is missing or unreadable is treated as absent. A WAV is never
 trusted: ``read_checked`` verifies it against its sidecar.
 """
@@ -37,6 +37,12 @@ def default_cache_dir() -> Path:
     return platformdirs.user_cache_path("audiobook") / "clips"
 
 
+def cache_beside_clips(name: str) -> Path:
+    """Another cache of the user's next to the clips' (proofs heard, prepared models):
+    ~/.cache/audiobook/NAME, or NAME beside $AUDIOBOOK_CACHE_DIR."""
+    return default_cache_dir().parent / name
+
+
 def clip_key(engine: str, engine_version: str, voice: str, rate: int, text: str, processing: str) -> str:
     payload = json.dumps([engine, engine_version, voice, rate, text, processing], ensure_ascii=False)
     return hashlib.sha256(payload.encode("utf-8")).hexdigest()
@@ -49,6 +55,7 @@ class CacheEntry:
     peak: float
     profile: np.ndarray  # float32: a book holds hundreds of thousands of these values
     crc32: int  # of the PCM as stored (little-endian int16)
+    words: tuple[tuple[int, int], ...] = ()  # (offset in the speech text, first sample) of each word
 
 
 class DamagedClip(Exception):
@@ -73,11 +80,13 @@ class ClipCache:
             if meta["measures_crc32"] != _measures_crc(meta):
                 return None  # a damaged sidecar: the clip is made again
             profile = np.asarray(meta["profile"], dtype=np.float32)
-            return CacheEntry(wav, int(meta["samples"]), float(meta["peak"]), profile, int(meta["crc32"]))
+            words = tuple((int(offset), int(start)) for offset, start in meta["words"])
+            return CacheEntry(wav, int(meta["samples"]), float(meta["peak"]), profile, int(meta["crc32"]), words)
         except (OSError, ValueError, KeyError, TypeError):
             return None
 
-    def put(self, key: str, pcm: np.ndarray, sample_rate: int, peak: float, profile: np.ndarray) -> CacheEntry:
+    def put(self, key: str, pcm: np.ndarray, sample_rate: int, peak: float, profile: np.ndarray,
+            words: tuple[tuple[int, int], ...] = ()) -> CacheEntry:
         wav = self._wav(key)
         wav.parent.mkdir(parents=True, exist_ok=True)
         pcm = np.ascontiguousarray(pcm, dtype="<i2")
@@ -88,16 +97,19 @@ class ClipCache:
             write_wav(tmp, pcm, sample_rate)
         profile = np.asarray(profile, dtype=np.float32)
         crc = zlib.crc32(pcm)
-        meta = {"samples": len(pcm), "crc32": crc, "peak": peak, "profile": [float(e) for e in profile]}
+        words = tuple((int(offset), int(start)) for offset, start in words)
+        meta = {"samples": len(pcm), "crc32": crc, "peak": peak, "profile": [float(e) for e in profile],
+                "words": [list(word) for word in words]}
         meta["measures_crc32"] = _measures_crc(meta)
         write_text_atomic(wav.with_suffix(".json"), json.dumps(meta), durable=False)
-        return CacheEntry(wav, len(pcm), peak, profile, crc)
+        return CacheEntry(wav, len(pcm), peak, profile, crc, words)
 
 
 def _measures_crc(meta: dict) -> int:
-    """CRC-32 of what the sidecar says about the clip: its length and checksum, and
-    the true peak and loudness profile that set its gain in the mix."""
-    return zlib.crc32(json.dumps([meta["samples"], meta["crc32"], meta["peak"], meta["profile"]]).encode())
+    """CRC-32 of what the sidecar says about the clip: its length and checksum, the
+    true peak and loudness profile that set its gain in the mix, and its word starts."""
+    return zlib.crc32(json.dumps([meta["samples"], meta["crc32"], meta["peak"], meta["profile"],
+                                  meta["words"]]).encode())
 
 
 @dataclass

@@ -20,7 +20,7 @@ from dataclasses import dataclass
 import numpy as np
 from audiobook.audio import loudness
 from audiobook.audio.cache import CacheEntry, ClipCache
-from audiobook.audio.engines import Engine
+from audiobook.audio.engines import Engine, Spoken
 from audiobook.errors import EngineCrashed, EngineError
 from audiobook.audio.loudness import SAMPLE_RATE
 
@@ -64,8 +64,8 @@ def clip_problem(pcm: np.ndarray, sample_rate: int, text: str, rate: int) -> str
     return None
 
 
-def prepare_clip(pcm: np.ndarray, sample_rate: int) -> np.ndarray:
-    """Trim edge silence and resample to 44.1 kHz float32."""
+def prepare_clip(pcm: np.ndarray, sample_rate: int) -> tuple[np.ndarray, int]:
+    """Trim edge silence and resample to 44.1 kHz float32; also where the kept part began."""
     signal = pcm.astype(np.float32)
     signal /= 32768.0
     loud = np.flatnonzero(np.abs(signal) > EDGE_THRESHOLD)
@@ -77,21 +77,28 @@ def prepare_clip(pcm: np.ndarray, sample_rate: int) -> np.ndarray:
 
         signal = soxr.resample(signal, sample_rate, SAMPLE_RATE, RESAMPLE_QUALITY)
     signal = np.asarray(signal, dtype=np.float32)  # ours either way: edited in place
-    return np.clip(signal, -1.0, 32767 / 32768, out=signal)
+    return np.clip(signal, -1.0, 32767 / 32768, out=signal), int(start)
 
 
-def synthesize_checked(engine: Engine, text: str, voice: str, rate: int) -> tuple[np.ndarray, int]:
+def words_in_clip(words: tuple[tuple[int, int], ...], trimmed: int, sample_rate: int,
+                  samples: int) -> tuple[tuple[int, int], ...]:
+    """Word starts moved from the engine's audio into the clip's: trimmed, at 44.1 kHz."""
+    scale = SAMPLE_RATE / sample_rate
+    return tuple((offset, min(max(round((start - trimmed) * scale), 0), samples)) for offset, start in words)
+
+
+def synthesize_checked(engine: Engine, text: str, voice: str, rate: int) -> Spoken:
     """Synthesize, check the clip, retry; fail loudly if it stays wrong."""
     problem = None
     for _ in range(ATTEMPTS):
         try:
-            pcm, sample_rate = engine.synthesize(text, voice, rate)
+            spoken = engine.speak(text, voice, rate)
         except EngineCrashed as crash:
             problem = str(crash)
             continue
-        problem = clip_problem(pcm, sample_rate, text, rate)
+        problem = clip_problem(spoken.pcm, spoken.sample_rate, text, rate)
         if problem is None:
-            return pcm, sample_rate
+            return spoken
     raise EngineError(
         f"{engine.name} gave {problem} {ATTEMPTS} times for {text[:60]!r}; "
         f"try another voice or engine, or report the text"
@@ -106,20 +113,24 @@ class Rendered:
     peak: float  # true peak, linear
     profile: np.ndarray  # loudness energy per 100 ms block (loudness.energy_profile)
     renderer: str  # what made it (renderer()): the clip's key assumes this machine's
+    words: tuple[tuple[int, int], ...] = ()  # (offset in the text, first sample) of each word, when known
 
     def store(self, cache: ClipCache, key: str) -> CacheEntry:
-        return cache.put(key, self.pcm, SAMPLE_RATE, self.peak, self.profile)
+        return cache.put(key, self.pcm, SAMPLE_RATE, self.peak, self.profile, self.words)
 
 
 def render(engine: Engine, job: ClipJob) -> Rendered:
     """Synthesize one clip, check it, retry; trim, resample, limit and measure it."""
-    pcm, sample_rate = synthesize_checked(engine, job.text, job.voice, job.rate)
-    return Rendered(*process_clip(pcm, sample_rate), renderer(engine))
+    spoken = synthesize_checked(engine, job.text, job.voice, job.rate)
+    pcm, peak, profile, trimmed = process_clip(spoken.pcm, spoken.sample_rate)
+    return Rendered(pcm, peak, profile, renderer(engine),
+                    words_in_clip(spoken.words, trimmed, spoken.sample_rate, len(pcm)))
 
 
-def process_clip(pcm: np.ndarray, sample_rate: int) -> tuple[np.ndarray, float, np.ndarray]:
-    """A checked clip made ready for the cache: (int16 PCM at 44.1 kHz, true peak, energy profile)."""
-    signal = prepare_clip(pcm, sample_rate)
+def process_clip(pcm: np.ndarray, sample_rate: int) -> tuple[np.ndarray, float, np.ndarray, int]:
+    """A checked clip made ready for the cache: (int16 PCM at 44.1 kHz, true peak, energy
+    profile, samples trimmed from its start at the engine's rate)."""
+    signal, trimmed = prepare_clip(pcm, sample_rate)
     profile = loudness.energy_profile(signal)
     level = loudness.clip_loudness(profile)
     if np.isfinite(level):
@@ -130,7 +141,7 @@ def process_clip(pcm: np.ndarray, sample_rate: int) -> tuple[np.ndarray, float, 
     peak = loudness.true_peak(signal)
     signal *= 32768  # in place: a long clip's copies are what a worker's memory peaks on
     np.round(signal, out=signal)
-    return np.clip(signal, -32768, 32767, out=signal).astype(np.int16), peak, profile
+    return np.clip(signal, -32768, 32767, out=signal).astype(np.int16), peak, profile, trimmed
 
 
 @functools.lru_cache(maxsize=1)

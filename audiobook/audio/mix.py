@@ -32,6 +32,7 @@ from audiobook.audio.loudness import (PEAK_CEILING, PROFILE_BIN, SAMPLE_RATE, TA
                                       lufs)
 from audiobook.audio.memory import release_free_memory
 from audiobook.models import Clip, Script, Span, Timeline
+from audiobook.text.wordmap import word_starts
 
 # LAME's psychoacoustic model drops a little energy that K-weighting counts:
 # the seed essay's program measures 0.4 LU quieter after encoding (ffmpeg
@@ -63,11 +64,12 @@ def _samples(seconds: float) -> int:
 
 
 def plan_timeline(script: Script, clips: list[Clip], beds: Beds = NO_BEDS) -> Timeline:
-    """Sample-exact positions of every segment and every chapter."""
+    """Sample-exact positions of every segment, its words, and every chapter."""
     position = _samples(beds.lead_in or LEAD_IN)
     segments = []
     for segment, clip in zip(script.segments, clips):
-        segments.append(Span(position, position + clip.samples, text=segment.display))
+        words = [position + start for start in word_starts(segment.display, segment.speech, clip.words)]
+        segments.append(Span(position, position + clip.samples, text=segment.display, words=words))
         position += clip.samples + _samples(segment.pause_after)
     total = position + _samples(beds.tail or TAIL)
 

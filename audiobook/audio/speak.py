@@ -112,7 +112,7 @@ class Speech:
             for segment, key in zip(self.script.segments, self.keys):
                 entry, pcm, remade = self._checked(key)
                 clip = Clip(segment.index, entry.path, entry.samples, entry.peak,
-                            key not in fresh and not remade, entry.crc32, entry.profile, pcm)
+                            key not in fresh and not remade, entry.crc32, entry.profile, pcm, entry.words)
                 del pcm  # the mix lets go of a clip's samples once written; so must this generator
                 yield clip
                 del clip

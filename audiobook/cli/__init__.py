@@ -10,7 +10,7 @@ import sys
 
 import click
 
-from audiobook.cli import episodes, show, speech  # noqa: F401  (they register their commands)
+from audiobook.cli import episodes, proof, show, speech  # noqa: F401  (they register their commands)
 from audiobook.cli.base import cli
 from audiobook.errors import AudiobookError
 

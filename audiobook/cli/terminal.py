@@ -35,14 +35,20 @@ class Terminal(Events):
                 click.echo(f"  {line}", err=True)
 
     def progress(self, essay: Path, done: int, total: int) -> None:
+        self._bar(essay, f"Rendering {essay.name}", "segment", done, total)
+
+    def listening(self, mp3: Path, done: int, total: int) -> None:
+        self._bar(mp3, f"Listening to {mp3.name}", "passage", done, total)
+
+    def _bar(self, key: Path, description: str, unit: str, done: int, total: int) -> None:
         if self.quiet or total == 0 or not sys.stderr.isatty():
             return
-        if essay not in self._bars:
+        if key not in self._bars:
             from tqdm import tqdm
 
-            self._bars[essay] = tqdm(total=total, desc=f"Rendering {essay.name}", unit="segment", file=sys.stderr,
-                                     leave=False, dynamic_ncols=True)
-        bar = self._bars[essay]
+            self._bars[key] = tqdm(total=total, desc=description, unit=unit, file=sys.stderr,
+                                   leave=False, dynamic_ncols=True)
+        bar = self._bars[key]
         bar.update(done - bar.n)
 
     def close(self) -> None:

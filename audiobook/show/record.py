@@ -33,6 +33,7 @@ from audiobook.show.typed import RecordError, RecordMissing, no_constant, typed
 
 SCHEMA = 2
 EPISODES = "episodes"  # the show's folder of episodes
+MARKS_REVISION = 2  # of what the record and transcripts mark: 2 added where each word starts
 VERSION_HEX = 12  # hex digits of the audio's sha256 in a versioned enclosure path
 
 
@@ -80,6 +81,11 @@ class EpisodeFiles:
     def art(self) -> Path:
         """The episode's cover art, for feeds and pages (the MP3 holds it too)."""
         return self._named(".jpg")
+
+    @property
+    def proof(self) -> Path:
+        """What a listening proof heard (``audiobook proof``)."""
+        return self._named(".proof.json")
 
     @property
     def page(self) -> Path:
@@ -160,6 +166,7 @@ class SegmentMark:
     block: str  # the paragraph's kind: text, heading, quote, list_item, code; "" for intro and outro
     role: str  # narrator, quote
     pause_after: float
+    words: tuple[float, ...] = ()  # where each word of ``display`` (split at spaces) starts; () when the engine did not say
 
 
 @dataclass(frozen=True)
@@ -281,6 +288,7 @@ def build_key(settings: dict[str, object], engine: EngineUsed, processing: str, 
     the record's, and the files are intact, the build has nothing to do."""
     inputs = {
         "generator": __version__,
+        "marks": MARKS_REVISION,
         "engine": [engine.name, engine.version, engine.voice, engine.quote_voice],
         "processing": processing,
         "settings": {key: str(value) for key, value in sorted(settings.items())},
@@ -301,7 +309,8 @@ def marks(script: Script, timeline: Timeline) -> tuple[tuple[ChapterMark, ...], 
     chapters = tuple(ChapterMark(seconds(c.start), seconds(c.end), c.title) for c in timeline.chapters)
     segments = tuple(
         SegmentMark(seconds(span.start), seconds(span.end), segment.display, segment.speech, segment.chapter,
-                    segment.paragraph, segment.kind, segment.block, segment.role, segment.pause_after)
+                    segment.paragraph, segment.kind, segment.block, segment.role, segment.pause_after,
+                    tuple(seconds(start) for start in span.words))
         for segment, span in zip(script.segments, timeline.segments))
     return chapters, segments
 

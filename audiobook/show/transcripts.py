@@ -1,6 +1,7 @@
 """Transcripts and chapters that travel with an episode, all from its timeline.
 
-Podcasting 2.0 chapters JSON, WebVTT and SubRip. Times come only from the
+Podcasting 2.0 chapters JSON, WebVTT (one cue per sentence, each word
+timed with a timestamp tag) and SubRip (sentence by sentence). Times come only from the
 Timeline, rounded to whole milliseconds as the CHAP frames are, so the
 chapter marks in the MP3, the JSON chapters and the cues always agree.
 """
@@ -10,6 +11,7 @@ import json
 
 from audiobook.display import timestamp
 from audiobook.models import Timeline
+from audiobook.text.wordmap import display_words
 
 CHAPTERS_VERSION = "1.2.0"  # https://github.com/Podcastindex-org/podcast-namespace/blob/main/docs/examples/chapters/jsonChapters.md
 
@@ -35,10 +37,30 @@ def _vtt_text(text: str) -> str:
     return text.replace("&", "&amp;").replace("<", "&lt;").replace(">", "&gt;")
 
 
+def _timed_words(start: int, end: int, text: str, starts: list[int]) -> str:
+    """Cue text with a WebVTT timestamp tag before each word that starts after the
+    one before it (tags must rise strictly, inside the cue); the text between words as written."""
+    out, last, copied = [], start, 0
+    for number, word in enumerate(display_words(text)):
+        at = starts[number] if number < len(starts) else last
+        out.append(_vtt_text(text[copied:word.start()]))
+        if last < at < end:
+            out.append(f"<{timestamp(at)}>")
+            last = at
+        out.append(_vtt_text(word.group()))
+        copied = word.end()
+    out.append(_vtt_text(text[copied:]))
+    return "".join(out)
+
+
 def webvtt(timeline: Timeline) -> str:
+    """One cue per segment; each word in it timed where the engine said it starts."""
     blocks = ["WEBVTT"]
-    for number, (start, end, text) in enumerate(_cues(timeline), 1):
-        blocks.append(f"{number}\n{timestamp(start)} --> {timestamp(end)}\n{_vtt_text(text)}")
+    for number, span in enumerate(timeline.segments, 1):
+        start, end = timeline.ms(span.start), timeline.ms(span.end)
+        text = (_timed_words(start, end, span.text, [timeline.ms(at) for at in span.words]) if span.words
+                else _vtt_text(span.text))
+        blocks.append(f"{number}\n{timestamp(start)} --> {timestamp(end)}\n{text}")
     return "\n\n".join(blocks) + "\n"
 
 

@@ -83,6 +83,10 @@ class Lexicon:
     def _entry(self, found: str) -> Entry | None:
         return self.entries.get(found) or self._lower.get(found.lower())
 
+    def has(self, word: str) -> bool:
+        """Whether ``word`` has an entry (by the same case rule as matching)."""
+        return self._entry(word) is not None
+
     def apply(self, speech: str, phonemes: bool = False) -> str:
         """The speech text with every lexicon word replaced."""
         if self._pattern is None:

@@ -14,7 +14,7 @@ import threading
 import time
 import warnings
 from dataclasses import dataclass
-from typing import Callable, TypeVar
+from typing import Callable, NamedTuple, TypeVar
 
 import numpy as np
 
@@ -38,6 +38,16 @@ class Voice:
     name: str
     language: str
     source: str  # where it comes from: a system package, a wheel, a file
+
+
+class Spoken(NamedTuple):
+    """A clip as an engine said it."""
+
+    pcm: np.ndarray  # mono int16
+    sample_rate: int
+    # Where words start, for engines that tell: (offset of the word's first character
+    # in the text, its first sample), in order. Transcripts time each word from these.
+    words: tuple[tuple[int, int], ...] = ()
 
 
 class Engine:
@@ -77,6 +87,10 @@ class Engine:
         utterances speak each clip through ``in_fresh_fork``.
         """
         raise NotImplementedError
+
+    def speak(self, text: str, voice: str, rate: int) -> Spoken:
+        """``synthesize``, with where each word starts when the engine can tell (then override this)."""
+        return Spoken(*self.synthesize(text, voice, rate))
 
     def resolve_voice(self, requested: str | None, language: str | None) -> str:
         """The voice id for what a user typed: an id, a name or a language tag."""

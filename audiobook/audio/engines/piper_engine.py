@@ -13,26 +13,35 @@ of threads, on the seed's second paragraph).
 Piper's model draws random noise inside onnxruntime (two RandomNormalLike
 nodes), from a generator that every run advances, so the same text came out
 differently depending on what the process had said before. The model is
-loaded with those nodes replaced by slices of a noise input (onnx, at load
-time, 0.2 s), and the noise is one fixed stream of standard normal values,
-as the nodes drew: the same text gives the same samples in any worker, in
-any order, at no cost per clip. (Speaking each clip in a fresh fork, as
+prepared once with those nodes replaced by slices of a noise input, and the
+noise is one fixed stream of standard normal values, as the nodes drew: the
+same text gives the same samples in any worker, in any order, at no cost per
+clip. The prepared model also gives how many samples each phoneme took
+(Piper's alignment output), from which each word's start is known. It is
+kept in the user's cache under the hash of the model it was made from, with
+its own hash beside it, and every worker loads it from there: preparing it
+with onnx in every worker cost each about 300 MB. (Speaking each clip in a fresh fork, as
 pyttsx3 does, made Piper 12 % slower: every fork faults in the model's
 working memory again.)
 """
 from __future__ import annotations
 
 import functools
+import hashlib
 import json
+import math
 import pkgutil
+import re
 from importlib import import_module
 from importlib.metadata import version as package_version
 from pathlib import Path
 
 import numpy as np
 
-from audiobook.audio.engines import Engine, Voice
+from audiobook.audio.cache import cache_beside_clips
+from audiobook.audio.engines import Engine, Spoken, Voice
 from audiobook.errors import EngineError
+from audiobook.fsutil import atomic_path, write_text_atomic
 
 VOICE_PACKAGE_SUFFIX = "_piper_voice"
 NATURAL_WPM = 175  # Piper voices speak about this fast at length_scale 1 (joe: 174)
@@ -40,6 +49,14 @@ NOISE_SEED = 1  # any fixed value: every clip gets the same noise stream
 NOISE_CHANNELS = 192  # Piper's VITS models: 192 channels of latent noise, 2 for durations
 NOISE_FRAMES = 8192  # about 95 s of audio per sentence at 22,050 Hz (6 MB); grows when a sentence needs more
 MAX_NOISE_FRAMES = 1 << 16  # 12 minutes of one sentence (50 MB): a limit on growing, never reached by a segment
+PREPARED_REVISION = 2  # of noise_as_input's rewrite: 2 adds the alignment output
+NOT_SPOKEN = set("^$_ ,.;:!?¡¿—…\"«»“”()-")  # Piper's sentence marks, pauses and punctuation phonemes
+MODIFIERS = set("ˈˌːˑ ̃ʲ")  # stress and length marks: part of a sound, not one
+WRITTEN_WORD = re.compile(r"\[\[.*?\]\]|\S+")  # a word, or a lexicon entry's phonemes
+# How written and spoken words may pair: 1:1, several written words said as one, one said as several.
+GROUPINGS = ((1, 1), (2, 1), (3, 1), (4, 1), (1, 2), (1, 3))
+MERGE_COST = 0.35
+SAMPLES_PER_SOUND = 1800  # ~80 ms at 22,050 Hz: the last word's length, when nothing follows it
 
 
 @functools.cache
@@ -121,17 +138,119 @@ class PiperEngine(Engine):
         return self._loaded[voice]
 
     def synthesize(self, text: str, voice: str, rate: int) -> tuple[np.ndarray, int]:
+        return self.speak(text, voice, rate)[:2]
+
+    def speak(self, text: str, voice: str, rate: int) -> Spoken:
         from piper.config import SynthesisConfig
 
         piper_voice = self._voice(voice)
         settings = SynthesisConfig(length_scale=NATURAL_WPM / rate)
-        chunks = [chunk.audio_int16_array for chunk in piper_voice.synthesize(text, syn_config=settings)]
+        chunks, starts, position = [], [], 0
+        for chunk in piper_voice.synthesize(text, syn_config=settings, include_alignments=True):
+            starts += phoneme_words(chunk.phoneme_alignments or (), position)
+            chunks.append(chunk.audio_int16_array)
+            position += len(chunks[-1])
         audio = np.concatenate(chunks) if chunks else np.zeros(0, np.int16)
-        return audio, piper_voice.config.sample_rate
+        return Spoken(audio, piper_voice.config.sample_rate, spread_over_words(text, starts))
+
+
+def phoneme_words(alignments, offset: int) -> list[tuple[int, int]]:
+    """(first sample, sounds) of each word Piper spoke in one sentence: a word
+    starts at the first sounding phoneme after a space."""
+    words, sample, between = [], offset, True
+    for aligned in alignments:
+        if aligned.phoneme == " ":
+            between = True
+        elif aligned.phoneme not in NOT_SPOKEN and aligned.phoneme not in MODIFIERS:
+            if between:
+                words.append([sample, 0])
+                between = False
+            words[-1][1] += 1
+        sample += int(aligned.num_samples)
+    return [(int(start), sounds) for start, sounds in words]
+
+
+def spread_over_words(text: str, spoken: list[tuple[int, int]]) -> tuple[tuple[int, int], ...]:
+    """(offset, first sample) of each word of ``text``, from the words Piper spoke.
+
+    espeak-ng joins some words into one ("of the" is "ʌvðə") and may say one
+    as two, so written and spoken words are paired by a monotone alignment
+    on their lengths (letters against sounds); written words that share one
+    spoken word share its time by their letters.
+    """
+    words = [match for match in WRITTEN_WORD.finditer(text) if re.search(r"\w", match.group())]
+    if not spoken or not words:
+        return ()
+    letters = [max(len(re.sub(r"\W", "", word.group())), 1) for word in words]
+    pairs = _paired(letters, [sounds for _, sounds in spoken])
+    ends = [start for start, _ in spoken[1:]] + [spoken[-1][0] + spoken[-1][1] * SAMPLES_PER_SOUND]
+    timed = []
+    for (first, last), (spoken_first, _) in pairs:
+        start, end = spoken[spoken_first][0], ends[spoken_first]
+        share = sum(letters[first:last])
+        for index in range(first, last):
+            timed.append((words[index].start(), start + (end - start) * sum(letters[first:index]) // share))
+    return tuple(timed)
+
+
+def _paired(letters: list[int], sounds: list[int]) -> list[tuple[tuple[int, int], tuple[int, int]]]:
+    """Groups of written words (first, last+1) paired with groups of spoken words, in order,
+    at the least cost: a group's sounds per letter far from the whole's costs, merging costs a little."""
+    ratio = sum(sounds) / sum(letters)
+    inf = float("inf")
+    n, m = len(letters), len(sounds)
+    cost = [[inf] * (m + 1) for _ in range(n + 1)]
+    step: dict[tuple[int, int], tuple[int, int]] = {}
+    cost[0][0] = 0.0
+    for i in range(n + 1):
+        for j in range(m + 1):
+            if cost[i][j] == inf:
+                continue
+            for take_written, take_spoken in GROUPINGS:
+                ni, nj = i + take_written, j + take_spoken
+                if ni > n or nj > m:
+                    continue
+                fit = abs(math.log(sum(sounds[j:nj]) / (ratio * sum(letters[i:ni]))))
+                total = cost[i][j] + fit + MERGE_COST * (take_written + take_spoken - 2)
+                if total < cost[ni][nj]:
+                    cost[ni][nj], step[(ni, nj)] = total, (i, j)
+    pairs, here = [], (n, m)
+    if cost[n][m] == inf:  # nothing pairs (cannot happen with 1:1 steps unless counts are far apart)
+        return [((i, i + 1), (min(i * m // n, m - 1), 0)) for i in range(n)]
+    while here != (0, 0):
+        i, j = step[here]
+        pairs.append(((i, here[0]), (j, here[1])))
+        here = (i, j)
+    return pairs[::-1]
+
+
+def prepared_model(model: Path) -> Path:
+    """The model rewritten by ``noise_as_input``, from the user's cache, made there the first time.
+
+    Named by the hash of the model it was made from; its own hash is kept beside it
+    and checked before each load, so a damaged file is made again, never loaded."""
+    with open(model, "rb") as source:
+        origin = hashlib.file_digest(source, "sha256").hexdigest()
+    folder = cache_beside_clips("models")
+    prepared = folder / f"piper-{origin[:32]}-r{PREPARED_REVISION}.onnx"
+    checksum = prepared.with_suffix(".sha256")
+    try:
+        with open(prepared, "rb") as kept:
+            if hashlib.file_digest(kept, "sha256").hexdigest() == checksum.read_text().strip():
+                return prepared
+    except OSError:
+        pass
+    data, _ = noise_as_input(model)
+    folder.mkdir(parents=True, exist_ok=True)
+    with atomic_path(prepared) as temporary:
+        temporary.write_bytes(data)
+    write_text_atomic(checksum, hashlib.sha256(data).hexdigest() + "\n")
+    return prepared
 
 
 def noise_as_input(model: Path) -> tuple[bytes, list[str]]:
-    """The model with each RandomNormalLike(x) replaced by Slice(noise_i, 0, shape(x)),
+    """The model with each RandomNormalLike(x) replaced by Slice(noise_i, 0, shape(x))
+    and the samples of each phoneme as a second output (Piper's alignments),
     serialized, and the names of the noise inputs it now takes."""
     import onnx
     from onnx import TensorProto, helper
@@ -154,6 +273,9 @@ def noise_as_input(model: Path) -> tuple[bytes, list[str]]:
                   helper.make_node("Slice", [name, "noise_starts", f"{name}_shape"], [node.output[0]])]
     del graph.node[:]
     graph.node.extend(nodes)
+    from piper.patch_voice_with_alignment import add_alignment_output
+
+    add_alignment_output(proto)
     return proto.SerializeToString(), inputs
 
 
@@ -168,12 +290,12 @@ class FixedNoiseSession:
     def __init__(self, model: Path) -> None:
         import onnxruntime
 
-        data, self._inputs = noise_as_input(model)
         options = onnxruntime.SessionOptions()
         options.intra_op_num_threads = 1  # parallelism comes from worker processes
         options.inter_op_num_threads = 1
-        self._session = onnxruntime.InferenceSession(data, sess_options=options,
+        self._session = onnxruntime.InferenceSession(str(prepared_model(model)), sess_options=options,
                                                      providers=["CPUExecutionProvider"])
+        self._inputs = [given.name for given in self._session.get_inputs() if given.name.startswith("noise_")]
         self._noise = self._stream(NOISE_FRAMES)
 
     @staticmethod

@@ -31,14 +31,14 @@ from pathlib import Path
 
 import numpy as np
 
-from audiobook.audio.engines import Engine, Voice, in_fresh_fork
+from audiobook.audio.engines import Engine, Spoken, Voice, in_fresh_fork
 
 # The shared library pyttsx3's espeak driver loads on Linux.
 ESPEAK_LIBRARY = "libespeak-ng.so.1"
 FALLBACK_VOICE = "gmw/en-us"
 # Bumped when what this module asks of espeak-ng changes, so cached clips made
 # the old way are not reused.
-REVISION = 3
+REVISION = 4  # 4: word events kept with each clip
 
 
 def _with_rate(text: str, rate: int) -> str:
@@ -130,6 +130,9 @@ class Pyttsx3Engine(Engine):
         return by_language.get(wanted) or by_language.get(base) or FALLBACK_VOICE
 
     def synthesize(self, text: str, voice: str, rate: int) -> tuple[np.ndarray, int]:
+        return self.speak(text, voice, rate)[:2]
+
+    def speak(self, text: str, voice: str, rate: int) -> Spoken:
         # The file is made and removed here, not in the fork: a fork that crashes leaves nothing.
         handle, name = tempfile.mkstemp(prefix="audiobook-clip-", suffix=".wav")
         os.close(handle)
@@ -139,11 +142,33 @@ class Pyttsx3Engine(Engine):
         finally:
             out.unlink(missing_ok=True)
 
-    def _speak(self, text: str, voice: str, rate: int, out: Path) -> tuple[np.ndarray, int]:
+    def _speak(self, text: str, voice: str, rate: int, out: Path) -> Spoken:
         tts = self._driver()
         tts.setProperty("voice", voice)
+        said = _with_rate(text, rate)
+        words = self._listen_for_words(tts, len(said) - len(text))
         with _quiet_stdout():
-            tts.save_to_file(_with_rate(text, rate), str(out))
+            tts.save_to_file(said, str(out))
             tts.runAndWait()
             self._espeak.Synchronize()  # runAndWait may return before the file is written
-        return _read_wav(out)
+        return Spoken(*_read_wav(out), tuple(words))
+
+    def _listen_for_words(self, tts, prefix: int) -> list[tuple[int, int]]:
+        """Collect espeak-ng's word events (where each word of the text starts, in samples)
+        by putting a callback in front of the driver's own."""
+        espeak, driver = self._espeak, tts.proxy._driver
+        own_callback, words = driver._onSynth, []
+
+        def callback(wav, count, events):
+            index = 0
+            while events[index].type != espeak.EVENT_LIST_TERMINATED:
+                event = events[index]
+                # 1-based, counted in the text with its speed command; the first word is reported at the command
+                offset = max(event.text_position - 1 - prefix, 0)
+                if event.type == espeak.EVENT_WORD and (not words or words[-1][0] < offset):
+                    words.append((offset, int(event.sample)))
+                index += 1
+            return own_callback(wav, count, events)
+
+        espeak.SetSynthCallback(callback)
+        return words
