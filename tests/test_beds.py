@@ -204,11 +204,15 @@ def bed_build(tmp_path_factory, isolated_cache):
 
 
 @pytest.mark.e2e
-def test_every_cue_moves_by_the_lead_in_exactly(bed_build):
+def test_every_cue_and_word_moves_by_the_lead_in_exactly(bed_build):
     assert bed_build.cues[0].start == pytest.approx(MUSIC_LEAD_IN, abs=0.001)
     shift = MUSIC_LEAD_IN - LEAD_IN
+    assert sum(len(cue.words) for cue in bed_build.cues) > 20
     for cue, plain in zip(bed_build.cues, bed_build.plain_cues, strict=True):
         assert (cue.start - plain.start, cue.end - plain.end) == pytest.approx((shift, shift), abs=0.001)
+        assert [word for _, word in cue.words] == [word for _, word in plain.words]
+        for (at, _), (plain_at, _) in zip(cue.words, plain.words):
+            assert at - plain_at == pytest.approx(shift, abs=0.001)
 
 
 @pytest.mark.e2e
