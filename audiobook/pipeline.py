@@ -259,8 +259,9 @@ def build_episode(essay: Essay, layers: SettingLayers, engine: Engine, events: E
                                                                  bitrate=settings.bitrate, master_copy=editions.master),
                        progress=lambda done, total: events.progress(essay.path, done, total),
                        speech_done=workers.shutdown if workers is not None and last else None, beds=beds)
-        tags = EditionTags(settings.title, settings.author, settings.album or settings.title, day,        # tag
-                           settings.description, settings.language, cover, mixed.timeline.chapters, SAMPLE_RATE)
+        tags = EditionTags(title=settings.title, author=settings.author, album=settings.album or settings.title,  # tag
+                           date=day, description=settings.description, language=settings.language,
+                           cover_jpeg=cover, chapters=mixed.timeline.chapters, sample_rate=SAMPLE_RATE)
         tag_episode(partial, **vars(tags), lyrics=document.text, link=settings.link)
         made = tuple(Edition(**vars(edition)) for edition in editions.make(mixed.loudness, tags))
         record = _record(files, settings, document, script, mixed, used, cover, partial, key,

@@ -19,12 +19,13 @@ import numpy as np
 import pyloudnorm
 import pytest
 
-from audiobook.audio.beds import BED_LUFS, DUCK_DB, MUSIC_LEAD_IN, MUSIC_TAIL, RAMP, Beds, load_bed
+from audiobook.audio.beds import BED_LUFS, DUCK_DB, MUSIC_LEAD_IN, MUSIC_TAIL, RAMP, BedFiles, Beds, load_bed
 from audiobook.audio.cache import ClipCache
 from audiobook.audio.loudness import LoudnessMap, energy_profile
 from audiobook.audio.mix import LEAD_IN, TAIL, plan_timeline, write_program
 from audiobook.errors import ConfigError
 from audiobook.models import BODY, INTRO, OUTRO, Clip, Metadata, Script, Segment
+from audiobook.settings import Settings
 from conftest import ebur128, parse_vtt, run_cli, sha256, silences, tools_missing
 
 RATE = 44100
@@ -151,6 +152,13 @@ def test_a_file_that_is_not_audio_is_one_line_naming_where_it_was_given(tmp_path
         load_bed(bogus, "--intro-music")
     message = str(refused.value)
     assert message.startswith(f"--intro-music: ffmpeg cannot read {bogus} as audio (") and "\n" not in message
+
+
+def test_a_music_file_that_is_not_there_is_one_line_naming_where_it_was_given(tmp_path):
+    settings = Settings(outro_music=tmp_path / "gone.ogg", sources={"outro_music": "show/podcast.toml [music] outro"})
+    with pytest.raises(ConfigError, match=r"^show/podcast\.toml \[music\] outro: cannot read the music file "
+                                          rf"{re.escape(str(tmp_path))}/gone\.ogg \(No such file or directory\)$"):
+        BedFiles(settings).fingerprint()
 
 
 # --- real builds ---------------------------------------------------------------------------

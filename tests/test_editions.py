@@ -161,7 +161,9 @@ def test_rebuilds_keep_the_editions_up_to_date(tmp_path):
     versions = version_files(show)
     assert versions >= {f"{sha256(files.edition(name))[:12]}/short.{name}" for name in CASES}
 
-    assert "(up to date, not rewritten)" in build_cli(essay, show, "--edition", "m4b", "--edition", "opus")
+    again = run_cli("build", essay, "--show", show, "--edition", "m4b", "--edition", "opus", "--verbose")
+    assert "(up to date, not rewritten)" in again.stdout
+    assert "editions = ('m4b', 'opus') (from --edition)" in again.stderr
     assert {name: (sha256(files.edition(name)), files.edition(name).stat().st_mtime_ns) for name in CASES} == built
 
     files.edition("opus").unlink()  # until rebuilt, the feed and the page leave it out, with a warning

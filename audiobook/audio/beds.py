@@ -73,6 +73,8 @@ def ducking(length: int, speech: list[tuple[int, int]]) -> np.ndarray:
 
 @dataclass(frozen=True)
 class Bed:
+    """A music file made ready to mix (``load_bed``)."""
+
     samples: np.ndarray  # mono float32 at SAMPLE_RATE, levelled to BED_LUFS
 
     def under(self, length: int, speech: list[tuple[int, int]]) -> np.ndarray:
@@ -86,6 +88,8 @@ class Bed:
 
 @dataclass(frozen=True)
 class Beds:
+    """The beds of one episode, either of which it may do without."""
+
     intro: Bed | None = None
     outro: Bed | None = None
 
@@ -124,7 +128,11 @@ def _content_hash(path: Path, where: str) -> str:
     try:
         return file_sha256(path)
     except OSError as error:
-        raise ConfigError(f"{where}: cannot read the music file {path} ({error.strerror or error})") from None
+        raise _unreadable(path, where, error) from None
+
+
+def _unreadable(path: Path, where: str, error: OSError) -> ConfigError:
+    return ConfigError(f"{where}: cannot read the music file {path} ({error.strerror or error})")
 
 
 def load_bed(path: Path, where: str) -> Bed:
@@ -142,7 +150,7 @@ def load_bed(path: Path, where: str) -> Bed:
         detail = str(error).strip().splitlines()[-1] if str(error).strip() else "not audio"
         raise ConfigError(f"{where}: ffmpeg cannot read {path} as audio ({detail})") from None
     except OSError as error:
-        raise ConfigError(f"{where}: cannot read the music file {path} ({error.strerror or error})") from None
+        raise _unreadable(path, where, error) from None
     frames = np.asarray(audio.get_array_of_samples(), dtype=np.float32).reshape(-1, audio.channels)
     mono = frames.mean(axis=1) / (1 << (8 * audio.sample_width - 1))
     if audio.frame_rate != SAMPLE_RATE:

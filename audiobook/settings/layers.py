@@ -71,6 +71,7 @@ class Settings:
 KEYS = tuple(f.name for f in fields(Settings) if f.name != "sources")
 
 
+FLAG_NAMES = {"editions": "--edition"}  # a flag given once per value, named in the singular
 ENV_KEYS = ("author", "language", "engine", "voice", "quote_voice", "rate", "bitrate", "jobs", "cover",
             "executor", "scheduler", "editions")
 
@@ -133,6 +134,7 @@ def read_layers(show_dir: Path, flags: Mapping[str, object], environ: Mapping[st
     """podcast.toml, AUDIOBOOK_* variables and flags, checked before any work starts."""
     environment = {key: (environ[ENV_PREFIX + key.upper()], ENV_PREFIX + key.upper())
                    for key in ENV_KEYS if environ.get(ENV_PREFIX + key.upper())}
-    given = {key: (value, "--" + key.replace("_", "-")) for key, value in flags.items() if value is not None}
+    given = {key: (value, FLAG_NAMES.get(key, "--" + key.replace("_", "-")))
+             for key, value in flags.items() if value is not None}
     layers = SettingLayers(read_show_file(show_dir), environment, given, Settings())
     return replace(layers, command=layers.resolve())  # a bad variable or flag stops the command here
