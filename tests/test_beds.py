@@ -22,7 +22,7 @@ import pytest
 from audiobook.audio.beds import BED_LUFS, DUCK_DB, MUSIC_LEAD_IN, MUSIC_TAIL, RAMP, BedFiles, Beds, load_bed
 from audiobook.audio.cache import ClipCache
 from audiobook.audio.loudness import LoudnessMap, energy_profile
-from audiobook.audio.mix import LEAD_IN, TAIL, plan_timeline, write_program
+from audiobook.audio.mix import ENCODER_LOSS, LEAD_IN, TAIL, TARGET_LUFS, master, plan_timeline, write_program
 from audiobook.errors import ConfigError
 from audiobook.models import BODY, INTRO, OUTRO, Clip, Metadata, Script, Segment
 from audiobook.settings import Settings
@@ -141,6 +141,24 @@ def test_the_loudness_map_counts_the_beds(mixes):
     gains = [1.0] * len(mixes.script.segments)
     expected = pyloudnorm.Meter(RATE).integrated_loudness(np.column_stack([mixes.mixed] * 2))
     assert mixes.meter.integrated(gains) == pytest.approx(expected, abs=0.1)
+
+
+def test_a_short_program_under_beds_is_still_levelled_to_minus_16_lufs(mixes, tmp_path):
+    """Here the beds are a third of the program: levelling the speech alone misses the target."""
+    script = framed_script()
+    clips = noise_clips(ClipCache(tmp_path / "clips"), script)
+    passes = []
+
+    def output(write) -> None:
+        passes.append(io.BytesIO())
+        write(passes[-1])
+
+    mix = master(script, clips, output, beds=Beds(mixes.bed, mixes.bed))
+    program = np.frombuffer(passes[-1].getvalue(), dtype="<f4").astype(np.float64)
+    measured = pyloudnorm.Meter(RATE).integrated_loudness(np.column_stack([program] * 2))
+    assert len(passes) == 2
+    assert measured - ENCODER_LOSS == pytest.approx(mix.loudness, abs=0.1)
+    assert mix.loudness == pytest.approx(TARGET_LUFS, abs=0.15)
 
 
 def test_a_file_that_is_not_audio_is_one_line_naming_where_it_was_given(tmp_path):

@@ -42,6 +42,10 @@ ENCODER_LOSS = 0.4
 # that straddle a pause); aiming the clips this much higher lands on target.
 PROGRAM_OFFSET = 0.13
 TOLERANCE = 0.5  # LU off target before the program is written again
+# Steps of corrected_gains, each measured on the loudness map, before the program is written
+# again: a music bed keeps its level, so in a short episode one step falls short (10 s of speech
+# under a 3 s lead-in: -16.6 LUFS after one, -16.4 after three, where the clips' peaks stop it).
+CORRECTIONS = 3
 LEAD_IN = 0.3  # seconds of silence before the first word
 TAIL = 1.0  # seconds of silence after the last word
 CHAPTER_LEAD = 0.4  # a chapter mark sits this long before its first word
@@ -184,7 +188,8 @@ def master(script: Script, clips: Iterable[Clip], output: Output,
     timeline = plan_timeline(script, written, beds)
     loudness = program_loudness(timeline, gains, meter)
     if abs(loudness - TARGET_LUFS) > TOLERANCE:
-        gains = corrected_gains(written, gains, loudness)
+        for _ in range(CORRECTIONS):
+            gains = corrected_gains(written, gains, loudness)
+            loudness = program_loudness(timeline, gains, meter)
         output(lambda sink: write_program(script, written, lambda index, clip: gains[index], sink, beds=beds))
-        loudness = program_loudness(timeline, gains, meter)
     return Mix(timeline, loudness)
