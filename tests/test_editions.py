@@ -10,16 +10,21 @@ import base64
 import io
 import json
 import os
+import subprocess
 from pathlib import Path
 from types import SimpleNamespace
 
 import lxml.html
 import mutagen
+import numpy as np
 import pytest
 from mutagen.flac import Picture
 from PIL import Image
 
-from audiobook.audio.editions import FORMATS
+from audiobook.audio.cover import generate_cover
+from audiobook.audio.editions import FORMATS, EditionMaker, EditionTags
+from audiobook.audio.mix import ENCODER_LOSS
+from audiobook.models import Span
 from audiobook.settings import checks
 from audiobook.show.init import init_show
 from audiobook.show.record import EpisodeFiles, EpisodeRecord, RecordError, read_record
@@ -134,6 +139,24 @@ def test_the_feed_links_each_edition_under_its_own_version(seed_editions):
     for edition in seed_editions.record.editions:
         versioned = files.enclosure(edition.sha256, f".{edition.format}")
         assert os.path.samefile(versioned, files.edition(edition.format))
+
+
+@pytest.mark.parametrize("name", list(CASES))
+def test_an_edition_is_never_made_louder_than_its_master(tmp_path, name):
+    """A master far under the target with its peaks at the ceiling (clicks): raising it
+    to -16 LUFS would clip, so the edition stays at the master's level."""
+    clicks = np.zeros(10 * 44100, dtype="<f4")
+    clicks[::4410] = 10 ** (-2 / 20)
+    master = tmp_path / "master.flac"
+    subprocess.run(["ffmpeg", "-v", "error", "-f", "f32le", "-ar", "44100", "-ac", "1", "-i", "pipe:0", "-c:a", "flac",
+                    "-sample_fmt", "s16", str(master)], input=clicks.tobytes(), check=True)
+    level = ebur128(master)["integrated"]
+    tags = EditionTags("Clicks", "A. Writer", "Essays", None, None, "en", generate_cover("Clicks", "A. Writer"),
+                       [Span(0, clicks.size, title="All")], 44100)
+    EditionMaker(master, {name: tmp_path / f"clicks.{name}"}).make(level - ENCODER_LOSS, tags)
+    measured = ebur128(tmp_path / f"clicks.{name}")
+    assert measured["integrated"] < level + 1.0 < -16.0
+    assert measured["true_peak"] <= -1.0
 
 
 # --- kept up to date by rebuilds --------------------------------------------------------

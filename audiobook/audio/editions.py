@@ -46,6 +46,9 @@ from audiobook.models import Span, whole_ms
 
 MEDIA_KIND_AUDIOBOOK = 2  # MP4 "stik": how Apple's apps file it
 COVER_FRONT = 3  # FLAC/ID3 picture type
+# An edition is never made louder than the master, whose true peak sits at the ceiling that keeps
+# a lossy file's under -1 dBTP (mix.PEAK_CEILING); where the MP3 fell short of -16 LUFS, so do they.
+MAX_GAIN_DB = 0.0
 
 
 @dataclass(frozen=True)
@@ -168,10 +171,11 @@ def editions_beside(mp3: Path, targets: Mapping[str, Path]) -> Iterator[EditionM
 
 def _make(edition: EditionFormat, master: Path, target: Path, mp3_loudness: float,
           tags: EditionTags) -> EncodedEdition:
-    gain = TARGET_LUFS - (mp3_loudness + ENCODER_LOSS) + edition.encoder_loss  # the master is at MP3 + LAME's loss
+    gain = min(TARGET_LUFS - (mp3_loudness + ENCODER_LOSS) + edition.encoder_loss, MAX_GAIN_DB)  # master: MP3 + loss
     loudness = _encode(edition, master, target, gain, tags)
-    if abs(loudness - TARGET_LUFS) > TOLERANCE:
-        _encode(edition, master, target, gain + TARGET_LUFS - loudness, tags)
+    corrected = min(gain + TARGET_LUFS - loudness, MAX_GAIN_DB)
+    if abs(loudness - TARGET_LUFS) > TOLERANCE and corrected != gain:
+        _encode(edition, master, target, corrected, tags)
     edition.tag(target, tags)
     return EncodedEdition(edition.name, edition.mime, file_sha256(target), target.stat().st_size, edition.bitrate,
                           _duration(target))
