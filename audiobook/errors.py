@@ -37,3 +37,18 @@ class ToolMissingError(AudiobookError):
 
 class OutputError(AudiobookError):
     """The show directory cannot be written."""
+
+
+class DeployError(AudiobookError):
+    """The deploy target cannot be reached, read or written (no bucket, no credentials, refused)."""
+
+
+class CheckFailed(AudiobookError):
+    """The show fails ``audiobook check``: ``problems`` holds one line per problem,
+    which the CLI prints before the message."""
+
+    exit_code = 1
+
+    def __init__(self, message: str, problems: tuple[str, ...]) -> None:
+        super().__init__(message)
+        self.problems = problems

@@ -41,6 +41,9 @@ class Events:
     def built(self, episode: Episode) -> None:
         """One essay is done (or was already up to date)."""
 
+    def deployed(self, progress: DeployProgress) -> None:
+        """A deploy uploaded or removed one more file."""
+
 
 @dataclass
 class Episode:
@@ -58,3 +61,23 @@ class Episode:
     voice: str
     up_to_date: bool = False  # nothing changed since the last build: nothing was written
     editions: dict[str, int] = field(default_factory=dict)  # other files of the audio: format -> bytes
+
+
+@dataclass(frozen=True)
+class DeployProgress:
+    """How far a deploy is, each time one more file is uploaded or removed."""
+
+    action: str  # "upload" or "delete"
+    path: str  # the file's path in the show, and under the target
+    files_done: int
+    files_total: int
+    bytes_done: int  # uploaded so far
+    bytes_total: int  # to upload in all
+    elapsed: float  # seconds since the first upload began
+
+    @property
+    def seconds_left(self) -> float | None:
+        """The time the rest will take at the rate so far (by bytes); None before a byte is sent."""
+        if self.bytes_done <= 0 or self.elapsed <= 0:
+            return None
+        return (self.bytes_total - self.bytes_done) * self.elapsed / self.bytes_done

@@ -72,15 +72,6 @@ def scratch_path(beside: Path):
         yield tmp
 
 
-def file_sha256(path: Path) -> str:
-    """The hex sha256 of a file's bytes, read a megabyte at a time."""
-    digest = hashlib.sha256()
-    with open(path, "rb") as handle:
-        for block in iter(lambda: handle.read(1 << 20), b""):
-            digest.update(block)
-    return digest.hexdigest()
-
-
 def _fsync(folder: Path) -> None:
     """Flush a folder's entries (a rename) to the disk.
 
@@ -121,6 +112,15 @@ def write_bytes_atomic(target: Path, data: bytes, *, durable: bool = True) -> No
 
 def write_text_atomic(target: Path, text: str, *, durable: bool = True) -> None:
     write_bytes_atomic(target, text.encode("utf-8"), durable=durable)
+
+
+def sha256_file(path: Path) -> str:
+    """The SHA-256 of a file in hex, read a megabyte at a time."""
+    digest = hashlib.sha256()
+    with open(path, "rb") as handle:
+        for block in iter(lambda: handle.read(1 << 20), b""):
+            digest.update(block)
+    return digest.hexdigest()
 
 
 def remove_stale_temp_files(root: Path) -> int:

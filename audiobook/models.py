@@ -35,6 +35,9 @@ class Metadata:
     chapter_titles: list[str] = field(default_factory=list)
     lexicon: dict = field(default_factory=dict)  # word -> respelling or {say, ipa}
     voices: dict = field(default_factory=dict)  # role -> voice, e.g. {"quote": "gmw/en-gb"}
+    season: int | None = None  # the feed's season and episode numbers, when the essay gives them
+    episode: int | None = None
+    soundbite: str | None = None  # words of the passage the feed offers as the episode's soundbite
 
 
 @dataclass

@@ -26,7 +26,7 @@ import re
 import tempfile
 from dataclasses import replace
 from pathlib import Path
-from typing import TYPE_CHECKING, Mapping, NamedTuple, Sequence
+from typing import TYPE_CHECKING, Callable, Mapping, NamedTuple, Sequence
 
 from audiobook.audio.beds import BedFiles
 from audiobook.audio.cache import ClipCache, write_wav
@@ -41,7 +41,7 @@ from audiobook.audio.speak import Speech
 from audiobook.audio.workers import executor
 from audiobook.errors import ConfigError, InputError, OutputError
 from audiobook.events import Episode, Events
-from audiobook.fsutil import atomic_path, file_sha256, remove_stale_temp_files
+from audiobook.fsutil import atomic_path, remove_stale_temp_files, sha256_file
 from audiobook.models import Document, Essay, Script
 from audiobook.settings import (Settings, SettingLayers, ShowSettings, from_front_matter, read_layers,
                                 read_show_file)
@@ -79,9 +79,11 @@ def episode_stem(essay: Path) -> str:
 # --- commands -------------------------------------------------------------------
 
 def build(sources: Sequence[str | Path], show_dir: Path, flags: Mapping[str, object], events: Events | None = None,
-          force: bool = False, reading: Reading | None = None, drafts: bool = False) -> tuple[list[Episode], Publication]:
+          force: bool = False, reading: Reading | None = None, drafts: bool = False,
+          before_publishing: Callable[[list[Episode]], None] | None = None) -> tuple[list[Episode], Publication]:
     """Render every essay the sources hold (files; feeds, one essay per post) into the show,
-    with one set of synthesis workers, then publish the show. A draft is refused unless ``drafts``."""
+    with one set of synthesis workers, then publish the show. A draft is refused unless ``drafts``;
+    ``before_publishing`` (the listening proof) may stop the feed from being written by raising."""
     from audiobook.text.sources import Reading, essays_from
 
     events = events or Events()
@@ -104,6 +106,8 @@ def build(sources: Sequence[str | Path], show_dir: Path, flags: Mapping[str, obj
                                     encoding=reading.encoding, drafts=drafts)
             events.built(episode)
             episodes.append(episode)
+    if before_publishing:
+        before_publishing(episodes)
     return episodes, _publish(layers.show, events, require_feed=False)
 
 
@@ -149,7 +153,7 @@ def inspect_episode(mp3: Path) -> str:
         record = read_record(files)
     except RecordError as exc:
         return format_tags(tags, [("Record", f"none readable ({exc})")])
-    audio = "matches the MP3" if file_sha256(mp3) == record.audio.sha256 else "DIFFERS from the MP3: rebuild it"
+    audio = "matches the MP3" if sha256_file(mp3) == record.audio.sha256 else "DIFFERS from the MP3: rebuild it"
     return format_tags(tags, [
         ("Record", f"{files.record.name if files.record.is_file() else files.legacy_record.name} ({audio})"),
         ("GUID", record.guid),
@@ -352,7 +356,7 @@ def _unchanged(files: EpisodeFiles, previous: EpisodeRecord, key: str, segments:
     on_disk = (files.chapters, files.vtt, files.srt, files.art, *(path for path, _ in audio))
     if previous.build_key != key or not all(path.is_file() for path in on_disk):
         return None
-    if any(file_sha256(path) != sha256 for path, sha256 in audio):
+    if any(sha256_file(path) != sha256 for path, sha256 in audio):
         return None
     return Episode(files.mp3, files, previous.audio.duration, len(previous.chapters), previous.audio.bytes,
                    previous.audio.loudness_lufs, 0, segments, previous.engine.name, previous.engine.voice,
@@ -372,10 +376,11 @@ def _record(files: EpisodeFiles, settings: Settings, document: Document, script:
         guid=guid, published=published, build_key=key,
         source=Source(document.source.name, hashlib.sha256(document.text.encode("utf-8")).hexdigest()),
         engine=used,
-        audio=Audio(sha256=file_sha256(mp3), bytes=mp3.stat().st_size, duration=round(timeline.duration, 3),
+        audio=Audio(sha256=sha256_file(mp3), bytes=mp3.stat().st_size, duration=round(timeline.duration, 3),
                     sample_rate=timeline.sample_rate, samples=timeline.total, bitrate_kbps=settings.bitrate,
                     loudness_lufs=round(mixed.loudness, 2), cover_sha256=hashlib.sha256(cover).hexdigest()),
-        chapters=chapters, segments=segments, editions=editions)
+        chapters=chapters, segments=segments, season=settings.season, episode=settings.episode,
+        soundbite=settings.soundbite, editions=editions)
 
 
 def _now() -> datetime.datetime:

@@ -2,12 +2,17 @@
 
 A benchmark, not a test: it prints a table, writes .bench/results.json and exits 0
 even when a target is missed (it says MISSED). It exits 1 only when a command fails.
-Run it through scripts/bench, which installs what is needed first.
+Run it through scripts/bench, which installs what is needed first. The `audiobook`
+measured is always this checkout's code (`python -m audiobook` with this checkout first
+on PYTHONPATH), whichever environment's interpreter runs the bench.
 
 Case groups (--only takes a comma list of these):
   pyttsx3  espeak-ng CLI + ffmpeg baseline; cold pyttsx3 build; no-op rebuild
-  piper    piper CLI + ffmpeg baseline; cold Piper build; no-op rebuild; one paragraph edited
-  wer      word error rate of pocketsphinx's transcript of our MP3, per installed engine
+  piper    piper CLI + ffmpeg baseline; cold Piper build (time, peak memory) and the cold
+           proof of it; no-op rebuild; one paragraph edited, and the proof after it
+  wer      word error rate of our episode as Whisper tiny.en hears it (the proof's
+           recogniser), as a ratio to that of the raw engine reading the plain text
+           (piper CLI, espeak-ng), per installed engine (see bench_listen.py)
   book     10,000- and 100,000-word books, pyttsx3 at 155 wpm, cold: peak memory and time
            per word; then the 100k book's MP3 (over 10 hours) read back with ffmpeg, ffprobe
            and mutagen (about 4.5 minutes on 2 cores; --skip-memory leaves it out)
@@ -26,19 +31,23 @@ import sys
 import tempfile
 import threading
 import time
-from concurrent.futures import ProcessPoolExecutor
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
 
+import bench_listen
 from audiobook.show.record import EpisodeFiles, read_record
 
 ROOT = Path(__file__).resolve().parent.parent
 SEED = ROOT / "seeds" / "tipping-point.txt"
 RESULTS = ROOT / ".bench" / "results.json"
-# The console scripts next to this interpreter (.venv/bin/python -> .venv/bin/audiobook).
-BIN = Path(sys.executable).parent
-AUDIOBOOK = BIN / "audiobook"
-PIPER = BIN / "piper"
+# This checkout's code, whichever environment runs it: a console script next to the
+# interpreter would run the code that environment installed, maybe another checkout's.
+AUDIOBOOK = [sys.executable, "-m", "audiobook"]
+CODE_ENV = {"PYTHONPATH": os.pathsep.join(filter(None, [str(ROOT), os.environ.get("PYTHONPATH")]))}
+# The piper CLI installed next to this interpreter (.venv/bin/python -> .venv/bin/piper), else on PATH.
+PIPER = Path(sys.executable).parent / "piper"
+if not PIPER.exists() and shutil.which("piper"):
+    PIPER = Path(shutil.which("piper"))
 
 CASE_GROUPS = ("pyttsx3", "piper", "wer", "book")
 
@@ -47,7 +56,11 @@ PIPER_COLD_RATIO_TARGET = 1.1    # Piper cold build / piper CLI baseline (issue 
 PIPER_COLD_RATIO_TARGET_ISSUE5 = 1.15
 NOOP_RATIO_TARGET = 0.05         # Piper no-op rebuild / Piper cold build
 EDIT_RATIO_TARGET = 0.25         # Piper rebuild after one paragraph edited / Piper cold build
-WER_TARGET = 0.35                # Piper; pyttsx3 is reported beside it
+PIPER_WER_RATIO_TARGET = 0.7     # our Piper episode's WER / raw piper CLI's (issue 14)
+PYTTSX3_WER_RATIO_TARGET = 0.8   # our pyttsx3 episode's WER / raw espeak-ng's (issue 14)
+PROOF_RATIO_TARGET = 1.0         # cold proof of the Piper build / Piper cold build (issue 14)
+EDIT_PROOF_RATIO_TARGET = 0.25   # proof after one paragraph edited / Piper cold build (issue 14)
+PIPER_PEAK_RSS_TARGET_MB = 600.0  # cold Piper build, whole process tree (issue 14)
 PER_WORD_RATIO_TARGET = 1.2      # seconds per word, 100k-word book / 10k-word book
 PEAK_RSS_TARGET_MB = 300.0       # whole process tree
 BOOK_WORDS = 10_000
@@ -68,10 +81,12 @@ class CommandFailed(Exception):
 class Job:
     """Commands run one after another and timed together, with extra environment.
 
-    `stdin`, when set, is a file fed to the first command's standard input."""
+    `stdin`, when set, is a file fed to the first command's standard input; `output`, the
+    audio file the job makes, when it matters afterwards."""
     commands: list[list[str]]
     env: dict[str, str] = field(default_factory=dict)
     stdin: Path | None = None
+    output: Path | None = None
 
 
 @dataclass
@@ -290,7 +305,7 @@ def encode_command(wav: Path, mp3: Path) -> list[str]:
 def espeak_baseline_job(scratch: Scratch) -> Job:
     out = scratch.new("baseline-espeak")
     wav, mp3 = out / "out.wav", out / "out.mp3"
-    return Job([["espeak-ng", "-w", str(wav), "-f", str(SEED)], encode_command(wav, mp3)])
+    return Job([["espeak-ng", "-s", "175", "-w", str(wav), "-f", str(SEED)], encode_command(wav, mp3)], output=mp3)
 
 
 def piper_voice_files() -> tuple[Path, Path] | None:
@@ -308,20 +323,32 @@ def piper_baseline_job(scratch: Scratch) -> Job:
     out = scratch.new("baseline-piper")
     wav, mp3 = out / "out.wav", out / "out.mp3"
     return Job([[str(PIPER), "-m", str(model), "-c", str(config), "-f", str(wav)],
-                encode_command(wav, mp3)], stdin=SEED)
+                encode_command(wav, mp3)], stdin=SEED, output=mp3)
 
 
 @dataclass
 class Build:
-    """One show directory and clip cache, built into again and again."""
+    """One show directory and user cache, built into (and proofed) again and again.
+
+    The cache is laid out as the user's: clips in audiobook/clips, and beside them the
+    prepared Piper model (audiobook/models) and the passages the proof heard
+    (audiobook/proofs), so a fresh Build is cold in all three."""
     engine: str
     show: Path
     cache: Path
 
+    @property
+    def env(self) -> dict[str, str]:
+        return {**CODE_ENV, "XDG_CACHE_HOME": str(self.cache),
+                "AUDIOBOOK_CACHE_DIR": str(self.cache / "audiobook" / "clips")}
+
     def job(self, essay: Path, *flags: str) -> Job:
-        return Job([[str(AUDIOBOOK), "build", str(essay), "--show", str(self.show),
-                     "--engine", self.engine, "--quiet", *flags]],
-                   env={"XDG_CACHE_HOME": str(self.cache), "AUDIOBOOK_CACHE_DIR": str(self.cache / "audiobook")})
+        return Job([[*AUDIOBOOK, "build", str(essay), "--show", str(self.show),
+                     "--engine", self.engine, "--quiet", *flags]], env=self.env)
+
+    def proof_job(self, essay: Path) -> Job:
+        """`audiobook proof` of the episode built from `essay`, the whole command."""
+        return Job([[*AUDIOBOOK, "proof", essay.stem, "--show", str(self.show)]], env=self.env)
 
     def episode(self, essay: Path) -> tuple[Path, EpisodeFiles]:
         """(MP3, the names of its files) of the episode built from `essay`."""
@@ -331,73 +358,6 @@ class Build:
 
 def fresh_build(scratch: Scratch, engine: str) -> Build:
     return Build(engine, scratch.new(f"show-{engine}"), scratch.new(f"cache-{engine}"))
-
-
-# --- intelligibility -----------------------------------------------------------------------
-
-SAMPLE_RATE = 16000
-BYTES_PER_SECOND = SAMPLE_RATE * 2  # s16le mono
-_decoder = None
-
-
-def normalise_words(text: str) -> list[str]:
-    """Lowercase words, curly apostrophes made straight, punctuation and dashes dropped."""
-    text = text.lower().replace("\u2019", "'").replace("\u2018", "'").replace("\u02bc", "'")
-    return re.findall(r"[a-z0-9]+(?:'[a-z0-9]+)*", text)
-
-
-def _recognise(pieces: list[bytes]) -> list[str]:
-    """pocketsphinx's transcript of each piece of 16 kHz s16le audio (one utterance each)."""
-    global _decoder
-    if _decoder is None:
-        from pocketsphinx import Decoder
-        _decoder = Decoder(samprate=SAMPLE_RATE, loglevel="FATAL")
-    out = []
-    for raw in pieces:
-        _decoder.start_utt()
-        _decoder.process_raw(raw, full_utt=True)
-        _decoder.end_utt()
-        hyp = _decoder.hyp()
-        out.append(hyp.hypstr if hyp else "")
-    return out
-
-
-@dataclass
-class Intelligibility:
-    wer: float
-    seconds: float
-    audio_seconds: float
-    reference_words: int
-    hypothesis_words: int
-
-
-def intelligibility(mp3: Path, files: EpisodeFiles) -> Intelligibility:
-    """Word error rate of pocketsphinx's transcript of the whole MP3 against everything the
-    episode says (the display text of all its record's segments: intro, body and outro).
-
-    The audio is cut into utterances in the pauses between segments (half-way through each
-    pause, so no audio is left out) and decoded on all cores."""
-    import jiwer
-
-    start = time.perf_counter()
-    raw = subprocess.run(["ffmpeg", "-nostdin", "-v", "error", "-i", str(mp3), "-ar", str(SAMPLE_RATE),
-                          "-ac", "1", "-f", "s16le", "-"], capture_output=True, check=True).stdout
-    segments = read_record(files).segments
-    cuts = [0.0] + [(a.end + b.start) / 2 for a, b in zip(segments, segments[1:])]
-    offsets = [int(t * SAMPLE_RATE) * 2 for t in cuts] + [len(raw)]
-    pieces = [raw[a:b] for a, b in zip(offsets, offsets[1:])]
-    workers = max(1, min(os.cpu_count() or 1, 4))
-    batches = [pieces[i::workers] for i in range(workers)]  # interleaved: similar work each
-    with ProcessPoolExecutor(workers) as pool:
-        results = list(pool.map(_recognise, batches))
-    hyps = [""] * len(pieces)
-    for i, result in enumerate(results):
-        hyps[i::workers] = result
-    reference = normalise_words(" ".join(s.display for s in segments))
-    hypothesis = normalise_words(" ".join(hyps))
-    wer = jiwer.wer(" ".join(reference), " ".join(hypothesis)) if hypothesis else 1.0
-    return Intelligibility(wer, time.perf_counter() - start, len(raw) / BYTES_PER_SECOND,
-                           len(reference), len(hypothesis))
 
 
 # --- the cases ---------------------------------------------------------------------------
@@ -410,7 +370,8 @@ class Row:
     peak_pss_mb: float | None = None
     ratio: float | None = None
     ratio_to: str = ""
-    wer: float | None = None
+    wer: float | None = None  # ours, when the row is about intelligibility
+    baseline_wer: float | None = None  # the raw engine's, heard in the same run
     target: str = ""
     passed: bool | None = None  # None: nothing to pass
     note: str = ""
@@ -421,11 +382,30 @@ def measured_row(case: str, m: Measurement, **fields) -> Row:
 
 
 def ratio_row(case: str, m: Measurement, against: Measurement, against_name: str,
-              target: float | None = None, target_text: str = "") -> Row:
+              target: float | None = None, target_text: str = "", note: str = "") -> Row:
     ratio = m.seconds / against.seconds
     return measured_row(case, m, ratio=ratio, ratio_to=against_name,
                         target=target_text or (f"<= {target:g}x" if target is not None else ""),
-                        passed=None if target is None else ratio <= target)
+                        passed=None if target is None else ratio <= target, note=note)
+
+
+def fastest(runs: list[Measurement]) -> Measurement:
+    return min(runs, key=lambda m: m.seconds)
+
+
+def proof_note(build: Build, essay: Path) -> str:
+    """What the last proof of the episode did, from its report."""
+    report = json.loads(EpisodeFiles.of(build.show, essay.stem).proof.read_text(encoding="utf-8"))
+    return (f"{report['heard_now']} of {report['passages']} passages heard (last run); "
+            f"the proof's own WER {report['wer']:.3f}")
+
+
+# For each engine, the raw engine reading the plain seed (its baseline job, whose MP3 the
+# intelligibility case hears too) and how much better our episode must be heard than it.
+RAW_ENGINES = {
+    "pyttsx3": ("espeak-ng", espeak_baseline_job, PYTTSX3_WER_RATIO_TARGET),
+    "piper": ("piper", piper_baseline_job, PIPER_WER_RATIO_TARGET),
+}
 
 
 class Bench:
@@ -433,6 +413,8 @@ class Bench:
         self.repeat, self.scratch = repeat, scratch
         self.rows: list[Row] = []
         self.episodes: dict[str, tuple[Path, EpisodeFiles]] = {}  # engine -> (MP3, its files), unedited seed
+        self.raw: dict[str, Path] = {}  # engine -> the raw engine's MP3 of the plain seed
+        self.can_proof = not bench_listen.missing()
 
     def step(self, text: str) -> None:
         print(f"[bench] {text} ...", file=sys.stderr, flush=True)
@@ -441,22 +423,41 @@ class Bench:
         self.step(f"{text}, best of {self.repeat}")
         return best_of(self.repeat, make_job)
 
-    def cold_and_noop(self, engine: str) -> tuple[Measurement, Measurement, Build]:
-        """Cold builds of the seed (fresh show and cache each run), then no-op rebuilds of the last."""
-        builds: list[Build] = []
+    def baseline(self, engine: str) -> Measurement:
+        """The raw engine reading the plain seed, then the encode; keeps its MP3 for the WER case."""
+        name, make, _ = RAW_ENGINES[engine]
 
-        def cold_job(_: int) -> Job:
-            builds.append(fresh_build(self.scratch, engine))
-            return builds[-1].job(SEED)
+        def job(_: int) -> Job:
+            made = make(self.scratch)
+            self.raw[engine] = made.output
+            return made
 
-        cold = self.best(f"{engine}: cold build, empty cache", cold_job)
-        warm = self.best(f"{engine}: no-op rebuild, warm cache", lambda _: builds[-1].job(SEED))
-        self.episodes[engine] = builds[-1].episode(SEED)
-        return cold, warm, builds[-1]
+        return self.best(f"{name} CLI + ffmpeg baseline", job)
+
+    def builds(self, text: str, build_for, essay_for, proof: bool = False,
+               ) -> tuple[list[Measurement], list[Measurement], Build]:
+        """`repeat` builds of essay_for(run) into build_for(run), each followed by `audiobook proof`
+        of it when `proof`. Returns the builds' measurements, the proofs' and the last Build."""
+        self.step(f"{text}{', then its proof' if proof else ''}, {self.repeat} run(s)")
+        builds, proofs = [], []
+        for run in range(self.repeat):
+            build, essay = build_for(run), essay_for(run)
+            builds.append(run_job(build.job(essay)))
+            if proof:
+                proofs.append(run_job(build.proof_job(essay)))
+        return builds, proofs, build
+
+    def cold_builds(self, engine: str, proof: bool = False) -> tuple[list[Measurement], list[Measurement], Build]:
+        """Cold builds of the seed: a fresh show and cache (clips, prepared model, proofs) each run."""
+        return self.builds(f"{engine}: cold build, empty cache", lambda _: fresh_build(self.scratch, engine),
+                           lambda _: SEED, proof)
 
     def pyttsx3(self) -> None:
-        base = self.best("espeak-ng CLI + ffmpeg baseline", lambda _: espeak_baseline_job(self.scratch))
-        cold, warm, _ = self.cold_and_noop("pyttsx3")
+        base = self.baseline("pyttsx3")
+        colds, _, build = self.cold_builds("pyttsx3")
+        cold = fastest(colds)
+        warm = self.best("pyttsx3: no-op rebuild, warm cache", lambda _: build.job(SEED))
+        self.episodes["pyttsx3"] = build.episode(SEED)
         self.rows += [
             measured_row("baseline: espeak-ng + ffmpeg", base),
             ratio_row("pyttsx3 cold build", cold, base, "espeak-ng baseline", COLD_RATIO_TARGET),
@@ -464,20 +465,38 @@ class Bench:
         ]
 
     def piper(self) -> None:
-        base = self.best("piper CLI + ffmpeg baseline", lambda _: piper_baseline_job(self.scratch))
-        cold, warm, build = self.cold_and_noop("piper")
-        self.episodes["piper"] = self.keep_copy(*self.episodes["piper"])  # the edit rewrites it
+        base = self.baseline("piper")
+        proof = self.can_proof
+        if not proof:
+            self.step(f"{', '.join(bench_listen.missing())} missing (the proof extra): leaving out the proof cases")
+        colds, proofs, build = self.cold_builds("piper", proof)
+        cold = fastest(colds)
+        cold_proof_note = proof_note(build, SEED) if proof else ""
+        warm = self.best("piper: no-op rebuild, warm cache", lambda _: build.job(SEED))
+        self.episodes["piper"] = self.keep_copy(*build.episode(SEED))  # the edit rewrites it
         # Rebuild the same show, warm cache, from copies of the seed with one paragraph edited;
-        # each run edits different words, so each run has something to synthesize.
-        edit = self.best("piper: one paragraph edited, warm cache",
-                         lambda i: build.job(edited_essay(self.scratch, i)))
+        # each run edits different words, so each run has something to synthesize, and to proof.
+        edits, edit_proofs, _ = self.builds("piper: one paragraph edited, warm cache", lambda _: build,
+                                            lambda run: edited_essay(self.scratch, run), proof)
+        heaviest = max(colds, key=lambda m: m.peak_rss_mb)
         self.rows += [
             measured_row("baseline: piper CLI + ffmpeg", base),
             ratio_row("piper cold build", cold, base, "piper baseline", PIPER_COLD_RATIO_TARGET,
                       f"<= {PIPER_COLD_RATIO_TARGET:g}x (issue 5: <= {PIPER_COLD_RATIO_TARGET_ISSUE5:g}x)"),
+            measured_row("piper cold build: peak memory", heaviest,
+                         target=f"peak RSS <= {PIPER_PEAK_RSS_TARGET_MB:g} MB",
+                         passed=heaviest.peak_rss_mb <= PIPER_PEAK_RSS_TARGET_MB,
+                         note=f"the highest of {len(colds)} cold run(s), preparing the Piper model included"),
             ratio_row("piper no-op rebuild", warm, cold, "piper cold", NOOP_RATIO_TARGET),
-            ratio_row("piper one paragraph edited", edit, cold, "piper cold", EDIT_RATIO_TARGET),
+            ratio_row("piper one paragraph edited", fastest(edits), cold, "piper cold", EDIT_RATIO_TARGET),
         ]
+        if proof:
+            self.rows += [
+                ratio_row("proof of the piper build, cold", fastest(proofs), cold, "piper cold",
+                          PROOF_RATIO_TARGET, note=cold_proof_note),
+                ratio_row("proof after one paragraph edited", fastest(edit_proofs), cold, "piper cold",
+                          EDIT_PROOF_RATIO_TARGET, note=proof_note(build, SEED)),
+            ]
 
     def keep_copy(self, mp3: Path, files: EpisodeFiles) -> tuple[Path, EpisodeFiles]:
         """A copy of the episode's MP3 and record, out of the way of later builds into its show."""
@@ -487,27 +506,39 @@ class Bench:
         return kept.mp3, kept
 
     def wer(self, engines: list[str]) -> None:
-        try:
-            import jiwer, pocketsphinx  # noqa: F401
-        except ImportError:
-            self.step("pocketsphinx or jiwer missing (pip install -e '.[bench]'): leaving out the WER case")
+        """Our episode as the proof's recogniser hears it, against the raw engine's reading."""
+        if not self.can_proof:
+            self.step(f"{', '.join(bench_listen.missing())} missing (the proof extra): leaving out the WER case")
             return
+        self.step("loading the proof's recogniser, Whisper tiny.en")
+        listener = bench_listen.Listener()
         for engine in engines:
+            raw_name, make_raw, target = RAW_ENGINES[engine]
             if engine not in self.episodes:
                 build = fresh_build(self.scratch, engine)
                 self.step(f"{engine}: cold build for the word error rate")
                 run_job(build.job(SEED))
                 self.episodes[engine] = build.episode(SEED)
+            if engine not in self.raw:
+                self.step(f"{raw_name}: the plain seed, for the word error rate")
+                job = make_raw(self.scratch)
+                run_job(job)
+                self.raw[engine] = job.output
             mp3, files = self.episodes[engine]
-            self.step(f"{engine}: pocketsphinx transcript of the whole MP3")
-            result = intelligibility(mp3, files)
-            target = WER_TARGET if engine == "piper" else None
+            span, body = bench_listen.body_span(files)
+            self.step(f"{engine}: Whisper tiny.en hears our episode's body")
+            ours = listener.hear(mp3, body, span)
+            self.step(f"{raw_name}: Whisper tiny.en hears the raw engine's reading of the seed")
+            raw = listener.hear(self.raw[engine], SEED.read_text(encoding="utf-8"))
+            ratio = ours.wer / raw.wer if raw.wer else (0.0 if not ours.wer else float("inf"))
             self.rows.append(Row(
-                f"{engine} word error rate", result.seconds, wer=result.wer,
-                target=f"WER <= {target:g}" if target is not None else "reported",
-                passed=None if target is None else result.wer <= target,
-                note=(f"pocketsphinx on {result.audio_seconds:.0f} s of audio; "
-                      f"{result.reference_words} words said, {result.hypothesis_words} heard")))
+                f"{engine} word error rate", ours.seconds + raw.seconds, ratio=ratio,
+                ratio_to=f"raw {raw_name} WER", wer=ours.wer, baseline_wer=raw.wer,
+                target=f"<= {target:g}x", passed=ratio <= target,
+                note=(f"ours {ours.wer:.3f} ({ours.written} words written, {ours.heard} heard, "
+                      f"{ours.audio_seconds:.0f} s of body, {ours.seconds:.0f} s to hear); "
+                      f"raw {raw.wer:.3f} ({raw.written} written, {raw.heard} heard, "
+                      f"{raw.audio_seconds:.0f} s, {raw.seconds:.0f} s to hear)")))
 
     def book(self) -> None:
         memory = f"peak RSS <= {PEAK_RSS_TARGET_MB:g} MB"
@@ -598,10 +629,10 @@ def verdict(row: Row) -> str:
 
 
 def value_text(row: Row) -> str:
-    if row.wer is not None:
-        return f"WER {row.wer:.3f}"
     if row.ratio is not None:
         return f"{row.ratio:.3f}x {row.ratio_to}"
+    if row.wer is not None:
+        return f"WER {row.wer:.3f}"
     return ""
 
 
@@ -642,7 +673,7 @@ def write_json(rows: list[Row], args: argparse.Namespace, groups: list[str], tot
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0],
                                      formatter_class=argparse.RawDescriptionHelpFormatter,
-                                     epilog="\n".join(__doc__.splitlines()[6:]))
+                                     epilog=__doc__[__doc__.index("Case groups"):])
     parser.add_argument("--repeat", type=int, default=3, metavar="N",
                         help="runs per timed case; the best counts (default 3)")
     parser.add_argument("--only", metavar="CASES",
@@ -660,9 +691,6 @@ def main(argv: list[str] | None = None) -> int:
             parser.error(f"--only: unknown case {', '.join(unknown)} (choose from {', '.join(CASE_GROUPS)})")
     if args.skip_memory and "book" in groups:
         groups.remove("book")
-    if not AUDIOBOOK.exists():
-        print(f"bench: {AUDIOBOOK} not found; run this through scripts/bench", file=sys.stderr)
-        return 1
 
     started = time.perf_counter()
     with tempfile.TemporaryDirectory(prefix="audiobook-bench-") as tmp:

@@ -5,8 +5,10 @@ deliberately independent of audiobook's own code: the tests read our output
 back the way a listener's app or another tool would.
 
 Two episodes are built once per session and shared: the plain-text seed and
-the Markdown field notes. Every test that needs a different episode copies
-what it needs into its own tmp_path.
+the Markdown field notes; so are two shows with a feed: both essays with
+`audiobook init` defaults (``feed_show``), and the field notes with every
+Podcasting 2.0 setting and an M4B edition (``configured_show``). Every test
+that needs a different episode or show copies what it needs into its own tmp_path.
 """
 from __future__ import annotations
 
@@ -19,7 +21,7 @@ import shutil
 import subprocess
 import sys
 import time
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from pathlib import Path
 from types import SimpleNamespace
 
@@ -449,3 +451,77 @@ def piper_episode(tmp_path_factory, isolated_cache):
     if tools_missing() or piper_missing():
         pytest.skip(f"cannot build with Piper: {tools_missing() or piper_missing()}")
     return _build(FIELD_NOTES, tmp_path_factory.mktemp("piper") / "show", {"engine": "piper"})
+
+
+# --- shows with a feed, built once per session ------------------------------------
+
+BASE = "https://example.com/show/"
+
+
+def copy_show(show: Path, target: Path) -> Path:
+    """A copy of a show, its hard links kept (a versioned MP3 stays the MP3), as ``cp -a`` makes it."""
+    subprocess.run(["cp", "-a", str(show), str(target)], check=True)
+    return target
+
+
+@pytest.fixture(scope="session")
+def feed_show(tmp_path_factory, isolated_cache):
+    """init + build of both essays through the CLI, with `audiobook init`'s defaults: a two-episode show."""
+    if tools_missing():
+        pytest.skip(f"cannot build: {tools_missing()}")
+    from audiobook.show.init import init_show
+
+    show = tmp_path_factory.mktemp("feed") / "show"
+    init_show(show, title="Field Notes & Tipping Points", author="A. Writer", email="owner@example.com",
+              base_url=BASE, category="Society & Culture > Documentary")
+    result = run_cli("build", SEED, FIELD_NOTES, "--show", show, "-q")
+    assert result.returncode == 0, result.stderr
+    return SimpleNamespace(show=show, feed=show / "feed.xml", raw=(show / "feed.xml").read_bytes())
+
+
+# Every Podcasting 2.0 setting podcast.toml has, for configured_show.
+CONFIGURED_SHOW = """
+license = "CC-BY-4.0"
+funding_url = "https://example.com/support"
+funding_text = "Buy the writer a coffee"
+txt = { verify = "S6lpp-7ZCn8-dZfGc-OoyaG" }  # partytime skips a txt of digits only (read as a number)
+new_feed_url = "https://example.org/moved/feed.xml"
+"""
+CONFIGURED_FRONT_MATTER = "season: 2\nepisode: 7\nsoundbite: The ear forgives a great deal\n"
+EDITION_KBPS = 48
+
+
+@pytest.fixture(scope="session")
+def configured_show(tmp_path_factory, isolated_cache, mute_plugin):
+    """The field notes (season, episode and soundbite in front matter) in a show with every
+    Podcasting 2.0 setting, built by the fast ``counted`` engine, plus an M4B edition made
+    here by ffmpeg from the MP3 (until builds make editions) and listed in the record."""
+    if tools_missing():
+        pytest.skip(f"cannot build: {tools_missing()}")
+    from mutagen.mp4 import MP4
+
+    from audiobook.show.init import init_show
+    from audiobook.show.record import Edition, EpisodeFiles, read_record
+
+    root = tmp_path_factory.mktemp("configured")
+    show = root / "show"
+    toml = init_show(show, title="Essays, Read Aloud", author="A. Writer", email="owner@example.com",
+                     base_url=BASE, category="Arts > Books")
+    settings = toml.read_text(encoding="utf-8").replace('medium = "podcast"', 'medium = "audiobook"')
+    toml.write_text(settings.replace("\n[build]", CONFIGURED_SHOW + "\n[build]"), encoding="utf-8")
+    essay = root / "field-notes.md"
+    essay.write_text(FIELD_NOTES.read_text(encoding="utf-8").replace("---\n", "---\n" + CONFIGURED_FRONT_MATTER, 1),
+                     encoding="utf-8")
+    env = cli_env(PYTHONPATH=os.pathsep.join([str(ROOT), str(mute_plugin)]))
+    result = run_cli("build", essay, "--show", show, "--engine", "counted", "-q", env=env)
+    assert result.returncode == 0, result.stderr
+    files = EpisodeFiles.of(show, "field-notes")
+    m4b = files.edition("m4b")
+    subprocess.run(["ffmpeg", "-v", "error", "-i", str(files.mp3), "-vn", "-c:a", "aac", "-b:a", f"{EDITION_KBPS}k",
+                    "-f", "mp4", str(m4b)], check=True)
+    edition = Edition("m4b", "audio/mp4", sha256(m4b), m4b.stat().st_size, EDITION_KBPS,
+                      round(MP4(m4b).info.length, 3))
+    files.record.write_text(replace(read_record(files), editions=(edition,)).to_json(), encoding="utf-8")
+    result = run_cli("feed", "--show", show, env=env)
+    assert result.returncode == 0, result.stderr
+    return SimpleNamespace(show=show, feed=show / "feed.xml", files=files, edition=edition, essay=essay)

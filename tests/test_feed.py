@@ -1,8 +1,9 @@
 """The podcast feed, read back by clients we did not write: lxml, feedparser,
 gPodder's podcastparser, ffprobe, and the shared check_feed.py.
 
-One two-episode show is built once per session through the real CLI; tests
-that change a show work on a copy of it.
+One two-episode show with `audiobook init` defaults (conftest's feed_show) and
+one with every Podcasting 2.0 setting (configured_show) are built once per
+session through the real CLI; tests that change a show work on a copy of it.
 """
 from __future__ import annotations
 
@@ -30,9 +31,8 @@ from audiobook.show.episodes import load_episodes
 from audiobook.show.feed import build_feed, write_feed
 from audiobook.show.init import init_show
 from audiobook.show.site import write_site
-from conftest import FIELD_NOTES, SEED, SHARED_CHECKS, build_essay, run_cli, tools_missing
+from conftest import BASE, FIELD_NOTES, SHARED_CHECKS, build_essay, run_cli
 
-BASE = "https://example.com/show/"
 NS = {
     "itunes": "http://www.itunes.com/dtds/podcast-1.0.dtd",
     "podcast": "https://podcastindex.org/namespace/1.0",
@@ -80,19 +80,6 @@ def ffprobe_duration(path: Path) -> float:
     out = subprocess.run(["ffprobe", "-v", "error", "-show_entries", "format=duration", "-of", "csv=p=0",
                           str(path)], capture_output=True, text=True, check=True).stdout
     return float(out)
-
-
-@pytest.fixture(scope="session")
-def feed_show(tmp_path_factory, isolated_cache):
-    """init + build of both essays through the CLI, then write_feed: the two-episode show."""
-    if tools_missing():
-        pytest.skip(f"cannot build: {tools_missing()}")
-    show = tmp_path_factory.mktemp("feed") / "show"
-    init_show(show, title="Field Notes & Tipping Points", author="A. Writer", email="owner@example.com",
-              base_url=BASE, category="Society & Culture > Documentary")
-    cli_ok("build", SEED, FIELD_NOTES, "--show", show, "-q")
-    raw = publish(show)
-    return SimpleNamespace(show=show, feed=show / "feed.xml", raw=raw)
 
 
 @pytest.fixture(scope="session")

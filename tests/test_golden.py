@@ -29,6 +29,7 @@ SEED_DATE = "2026-01-05"  # the seed has no date of its own; with one, its pubDa
 MASKS = [
     (re.compile(r"(<guid isPermaLink=\"false\">)[0-9a-f-]{36}(</guid>)"), r"\1GUID\2"),
     (re.compile(r"episodes/[0-9a-f]{12}/"), "episodes/AUDIO-VERSION/"),
+    (re.compile(r'(type="sri" value=")sha256-[A-Za-z0-9+/=]+(")'), r"\1AUDIO-HASH\2"),
 ]
 
 pytestmark = [pytest.mark.e2e, pytest.mark.skipif(tools_missing() is not None, reason=f"{tools_missing()}")]

@@ -17,12 +17,17 @@ from audiobook.text.lexicon import BUILTIN, Lexicon, load_lexicon
 from audiobook.text.normalize import speech_text
 from conftest import cli_env, piper_missing, run_cli
 
-SENTENCE = "Lupita Nyong'o spoke with Mariame Kaba."
+SENTENCE = "Harvey Weinstein spoke with Mariame Kaba."
 
 
 def test_builtin_names_are_respelled():
     said = load_lexicon(Path_nowhere()).apply(speech_text(SENTENCE))
-    assert "nee-yong-go" in said and "mahree-ahm" in said and "Nyong'o" not in said
+    assert "winesteen" in said and "Weinstein" not in said
+    assert "Mariame Kaba" in said  # no entry helped these: the engine's own reading stays
+
+
+def test_every_builtin_entry_is_one_a_proof_showed_to_help():
+    assert set(BUILTIN) == {"Weinstein"}  # see the comment above BUILTIN before adding one
 
 
 def Path_nowhere():
@@ -51,10 +56,10 @@ def test_layers_builtin_then_show_then_front_matter(tmp_path):
 
 
 def test_phonemes_go_to_engines_that_take_them():
-    lexicon = load_lexicon(Path_nowhere())
-    assert lexicon.apply("Mariame", phonemes=True) == f"[[{BUILTIN['Mariame']['ipa']}]]"
-    assert lexicon.apply("Mariame", phonemes=False) == BUILTIN["Mariame"]["say"]
-    assert lexicon.apply("Kaba", phonemes=False) == "Kaba"  # no respelling: espeak says it right
+    lexicon = load_lexicon(Path_nowhere(), {"Lupita": {"ipa": "luːpˈiːtə"}})
+    assert lexicon.apply("Weinstein", phonemes=True) == f"[[{BUILTIN['Weinstein']['ipa']}]]"
+    assert lexicon.apply("Weinstein", phonemes=False) == BUILTIN["Weinstein"]["say"]
+    assert lexicon.apply("Lupita", phonemes=False) == "Lupita"  # no respelling: the engine reads the word
 
 
 @pytest.mark.parametrize("table", [{"Kaba": {}}, {"Kaba": 3}, ["Kaba"]], ids=["empty", "number", "list"])
@@ -83,7 +88,7 @@ def test_a_respelling_changes_espeaks_pronunciation():
     before, after = _espeak_ipa(plain), _espeak_ipa(respelled)
     assert before != after
     unstressed = str.maketrans("", "", "ˈˌ")  # stress moves with the sentence around it
-    assert _espeak_ipa("nee-yong-go").translate(unstressed) in after.translate(unstressed)
+    assert _espeak_ipa("winesteen").translate(unstressed) in after.translate(unstressed)
 
 
 def test_ipa_changes_pipers_phonemes():
@@ -92,20 +97,20 @@ def test_ipa_changes_pipers_phonemes():
     from audiobook.audio.engines import load_engine
 
     voice = load_engine("piper")._voice("joe-us")
-    plain = speech_text("Lupita Nyong'o spoke.")
+    plain = speech_text("Harvey Weinstein spoke.")
     with_entry = load_lexicon(Path_nowhere()).apply(plain, phonemes=True)
     before = "".join(voice.phonemize(plain)[0])
     after = "".join(voice.phonemize(with_entry)[0])
     assert before != after
-    assert BUILTIN["Nyong'o"]["ipa"] in after and BUILTIN["Nyong'o"]["ipa"] not in before
+    assert BUILTIN["Weinstein"]["ipa"] in after and BUILTIN["Weinstein"]["ipa"] not in before
 
 
 @pytest.mark.e2e
 def test_say_writes_a_wav_of_the_phrase_after_the_lexicon(tmp_path):
     out = tmp_path / "say.wav"
-    result = run_cli("say", "Mariame Kaba", "--engine", "pyttsx3", "--out", str(out), cwd=tmp_path,
+    result = run_cli("say", "Harvey Weinstein", "--engine", "pyttsx3", "--out", str(out), cwd=tmp_path,
                      env=cli_env())
     assert result.returncode == 0, result.stderr
-    assert "mahree-ahm" in result.stdout and str(out) in result.stdout
+    assert "winesteen" in result.stdout and str(out) in result.stdout
     with wave.open(str(out)) as wav:
         assert wav.getnframes() / wav.getframerate() > 0.4

@@ -66,6 +66,33 @@ def test_init_defaults(tmp_path):
     assert settings.category == "Society & Culture" and settings.language == "en"
     assert settings.explicit is False and settings.base_url is None and settings.cover is None
     assert settings.title and settings.author and settings.description
+    assert (settings.locked, settings.medium, settings.block) == (True, "podcast", False)
+    assert settings.license is None and settings.funding_url is None and settings.txt == ()
+
+
+def test_the_podcasting_settings_in_the_template_read_back_when_uncommented(tmp_path):
+    """Every Podcasting 2.0 key init writes as a comment is a working example."""
+    path = init_show(tmp_path, email="me@example.com")
+    text = path.read_text(encoding="utf-8")
+    for key in ("license", "license_url", "funding_url", "funding_text", "txt", "new_feed_url"):
+        assert f"\n# {key} = " in text, key
+        text = text.replace(f"\n# {key} = ", f"\n{key} = ")
+    path.write_text(text, encoding="utf-8")
+    settings = load_show(tmp_path)
+    assert (settings.license, settings.license_url) == ("CC-BY-4.0", "https://example.com/license.html")
+    assert (settings.funding_url, settings.funding_text) == ("https://example.com/support", "Support the show")
+    assert settings.txt == (("applepodcastsverify", "05124"),)
+    assert settings.new_feed_url == "https://example.org/show/feed.xml"
+
+
+@pytest.mark.parametrize("identifier,url", [
+    ("CC-BY-NC-ND-4.0", "https://creativecommons.org/licenses/by-nc-nd/4.0/"),
+    ("cc-by-sa-3.0", "https://creativecommons.org/licenses/by-sa/3.0/"),
+    ("CC0-1.0", "https://creativecommons.org/publicdomain/zero/1.0/"),
+])
+def test_a_creative_commons_licence_needs_no_url(tmp_path, identifier, url):
+    (tmp_path / "podcast.toml").write_text(f'[show]\nlicense = "{identifier}"\n', encoding="utf-8")
+    assert load_show(tmp_path).license_url == url
 
 
 def test_init_refuses_to_overwrite_without_force(tmp_path):
@@ -162,6 +189,12 @@ BAD_TOML = [
     ("title = 3", "string"),
     ('cover = "missing.jpg"', "not found"),
     ('title = "unterminated', "not valid TOML"),
+    ('medium = "music"', "must be one of podcast, audiobook"),
+    ('license = "MIT"', "not a Creative Commons identifier .* set license_url"),
+    ('txt = "verify me"', "must be a table of purpose"),
+    ('funding_text = "' + "x" * 129 + '"', "129 characters; the Podcasting 2.0 namespace allows 128"),
+    ('funding_url = "example.com/support"', "is not an http"),
+    ("locked = 1", "true or false"),
 ]
 
 

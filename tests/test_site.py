@@ -423,6 +423,38 @@ def test_current_cue_is_highlighted_and_in_view(page, site_url, built_show):
 
 @requires_pipeline
 @requires_chromium
+def test_highlighted_word_follows_the_audio_and_a_click_on_a_word_seeks_there(page, site_url, built_show, tmp_path):
+    _, episodes = built_show
+    episode = episodes[0]
+    open_episode(page, site_url, episode)
+    timed = [(number, segment) for number, segment in enumerate(episode.record.segments) if len(segment.words) >= 4]
+    assert timed, "no segment of the episode has word times"
+    for number, segment in (timed[0], timed[len(timed) // 2], timed[-1]):
+        words = segment.display.split()
+        for index in (1, len(words) // 2, len(words) - 1):
+            later = segment.words[index + 1] if index + 1 < len(words) else segment.end
+            if later - segment.words[index] < 0.06:
+                continue  # too short a word to land in
+            seek_and_settle(page, (segment.words[index] + later) / 2)
+            lit = page.evaluate("""() => Array.from(document.querySelectorAll('.word.spoken'),
+                                   el => [el.closest('.cue').id, el.textContent])""")
+            assert lit == [[f"cue-{number + 1}", words[index]]], (number, index, lit)
+    page.screenshot(path=str(tmp_path / "word.png"))
+    lit_style = page.evaluate("""() => getComputedStyle(document.querySelector('.word.spoken')).backgroundColor""")
+    plain_style = page.evaluate("""() => getComputedStyle(document.querySelector('.word:not(.spoken)')).backgroundColor""")
+    assert lit_style != plain_style  # the word is lit so an eye can see it, not only in the DOM
+    # a click on a word seeks to where the word starts
+    number, segment = timed[len(timed) // 2]
+    word = page.locator(f"#cue-{number + 1} .word").nth(2)
+    word.scroll_into_view_if_needed()
+    word.click()
+    page.evaluate("document.getElementById('player').pause()")
+    assert page.evaluate("document.getElementById('player').currentTime") == pytest.approx(segment.words[2], abs=0.3)
+    assert not page.errors
+
+
+@requires_pipeline
+@requires_chromium
 def test_keyboard_reaches_and_activates_chapters(page, site_url, built_show):
     _, episodes = built_show
     episode = episodes[-1]

@@ -36,7 +36,7 @@ import numpy as np
 from audiobook.audio.loudness import (FIXED_LEVEL, PEAK_CEILING, SAMPLE_RATE, TARGET_LUFS, LoudnessMap, clip_loudness,
                                       energy_profile, limit_peaks, true_peak)
 from audiobook.errors import ConfigError
-from audiobook.fsutil import file_sha256
+from audiobook.fsutil import sha256_file
 from audiobook.models import INTRO, OUTRO, Script, Segment
 
 if TYPE_CHECKING:
@@ -126,7 +126,7 @@ class BedFiles:
 
 def _content_hash(path: Path, where: str) -> str:
     try:
-        return file_sha256(path)
+        return sha256_file(path)
     except OSError as error:
         raise _unreadable(path, where, error) from None
 

@@ -122,6 +122,18 @@ def podcast_jpeg(path: Path) -> bytes:
     return load_cover(path)
 
 
+def scaled_copy(jpeg: bytes, side: int) -> bytes:
+    """A smaller square copy of cover art, for apps that list many shows at once."""
+    with Image.open(io.BytesIO(jpeg)) as image:
+        return _jpeg_bytes(image.convert("RGB").resize((side, side), Image.Resampling.LANCZOS))
+
+
+def jpeg_side(jpeg: bytes) -> int:
+    """The width of square art, read from its header."""
+    with Image.open(io.BytesIO(jpeg)) as image:
+        return image.width
+
+
 def _flatten(image: Image.Image) -> Image.Image:
     """RGB on white: JPEG has no alpha, and a transparent cover turns black in some apps."""
     if image.mode in ("RGBA", "LA", "PA") or "transparency" in image.info:

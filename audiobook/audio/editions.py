@@ -41,7 +41,7 @@ from audiobook.audio.loudness import TARGET_LUFS
 from audiobook.audio.mix import ENCODER_LOSS, TOLERANCE
 from audiobook.display import timestamp
 from audiobook.errors import OutputError
-from audiobook.fsutil import atomic_path, file_sha256, scratch_path
+from audiobook.fsutil import atomic_path, scratch_path, sha256_file
 from audiobook.models import Span, whole_ms
 
 MEDIA_KIND_AUDIOBOOK = 2  # MP4 "stik": how Apple's apps file it
@@ -177,7 +177,7 @@ def _make(edition: EditionFormat, master: Path, target: Path, mp3_loudness: floa
     if abs(loudness - TARGET_LUFS) > TOLERANCE and corrected != gain:
         _encode(edition, master, target, corrected, tags)
     edition.tag(target, tags)
-    return EncodedEdition(edition.name, edition.mime, file_sha256(target), target.stat().st_size, edition.bitrate,
+    return EncodedEdition(edition.name, edition.mime, sha256_file(target), target.stat().st_size, edition.bitrate,
                           _duration(target))
 
 

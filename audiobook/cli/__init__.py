@@ -10,7 +10,7 @@ import sys
 
 import click
 
-from audiobook.cli import episodes, proof, show, speech  # noqa: F401  (they register their commands)
+from audiobook.cli import check, deploy, episodes, proof, show, speech  # noqa: F401  (they register their commands)
 from audiobook.cli.base import cli
 from audiobook.errors import AudiobookError
 
@@ -28,6 +28,8 @@ def main(argv: list[str] | None = None) -> None:
         exc.show()
         sys.exit(exc.exit_code)
     except AudiobookError as exc:
+        for line in getattr(exc, "problems", ()):  # a check that failed: its lines, then what it means
+            click.echo(line, err=True)
         click.echo(f"audiobook: error: {exc}", err=True)
         sys.exit(exc.exit_code)
     except OSError as exc:

@@ -6,6 +6,7 @@ from pathlib import Path
 import click
 
 from audiobook.cli.base import ENCODING_HELP, SHOW_HELP, cli
+from audiobook.cli.proof import print_reports, proof_options
 from audiobook.cli.terminal import Terminal
 
 
@@ -39,10 +40,15 @@ from audiobook.cli.terminal import Terminal
 @click.option("--drafts", is_flag=True, help="Also build essays marked as drafts in their front matter.")
 @click.option("--encoding", metavar="CODEC", help=ENCODING_HELP)
 @click.option("--force", is_flag=True, help="Rebuild even when nothing changed since the last build.")
+@click.option("--proof", "listen", is_flag=True,
+              help="Listen to each episode built with a recogniser before the feed is written "
+                   "(see 'audiobook proof'); with --max-wer, a worse episode keeps the feed as it was.")
+@proof_options
 @click.option("--quiet", "-q", is_flag=True, help="No progress or summary; print only each MP3 path.")
 @click.option("--verbose", "-v", is_flag=True, help="Also print every setting and where it came from.")
 def build(essays, show, engine, voice, quote_voice, rate, title, author, cover, jobs, executor, scheduler,
-          editions, intro_music, outro_music, latest, drafts, encoding, force, quiet, verbose):
+          editions, intro_music, outro_music, latest, drafts, encoding, force, listen, proof_model, max_wer, quiet,
+          verbose):
     """Render each ESSAY into an episode in the show directory.
 
     An essay is a text file (.txt), Markdown from any static-site generator
@@ -74,9 +80,20 @@ def build(essays, show, engine, voice, quote_voice, rate, title, author, cover, 
                  author=author, cover=cover, jobs=jobs, executor=executor, scheduler=scheduler,
                  editions=editions or None, intro_music=intro_music, outro_music=outro_music)
     terminal = Terminal(quiet, verbose)
+
+    def proof_before_publishing(episodes) -> None:
+        from audiobook.show.proof import proof_show
+
+        reports = proof_show(show, tuple(str(episode.mp3) for episode in episodes), proof_model, terminal)
+        terminal.close()
+        print_reports(reports, max_wer)
+
+    if (proof_model or max_wer is not None) and not listen:
+        raise click.UsageError("--proof-model and --max-wer go with --proof")
     try:
         _, publication = pipeline.build(essays, show, flags, terminal, force=force,
-                                        reading=Reading(encoding=encoding, latest=latest), drafts=drafts)
+                                        reading=Reading(encoding=encoding, latest=latest), drafts=drafts,
+                                        before_publishing=proof_before_publishing if listen else None)
     finally:
         terminal.close()
     terminal.published(publication, show)

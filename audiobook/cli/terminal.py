@@ -21,6 +21,7 @@ class Terminal(Events):
     def __init__(self, quiet: bool = False, verbose: bool = False) -> None:
         self.quiet, self.verbose = quiet, verbose
         self._bars: dict[Path, object] = {}
+        self._status = False  # a deploy's status line is on the screen
 
     def note(self, message: str) -> None:
         if not self.quiet:
@@ -52,10 +53,27 @@ class Terminal(Events):
         bar.update(done - bar.n)
 
     def close(self) -> None:
-        """Take down the progress bars (an essay is done, or the run stopped)."""
+        """Take down the progress bars and status line (an essay is done, or the run stopped)."""
         for bar in self._bars.values():
             bar.close()
         self._bars.clear()
+        if self._status:
+            click.echo("\r\x1b[K", nl=False, err=True)
+            self._status = False
+
+    def deployed(self, progress) -> None:
+        """One status line, rewritten in place: files and bytes done, time left; with verbose, a line a file."""
+        if self.verbose:
+            self.close()
+            click.echo(f"audiobook: {'uploaded' if progress.action == 'upload' else 'removed'} {progress.path}",
+                       err=True)
+        if self.quiet or not sys.stderr.isatty():
+            return
+        left = progress.seconds_left
+        click.echo(f"\rDeploying: {progress.files_done}/{progress.files_total} files, "
+                   f"{human_size(progress.bytes_done)} of {human_size(progress.bytes_total)}"
+                   + (f", {clock(left)} left" if left is not None else "") + "\x1b[K", nl=False, err=True)
+        self._status = True
 
     def built(self, episode) -> None:
         self.close()

@@ -147,7 +147,7 @@ EXECUTORS = ("local", "dask")
 # The rule for each setting of a build, whichever layer gives it (layers.py);
 # podcast.toml's [build] and [voices] values are held to it when the file is read.
 SETTINGS: dict[str, Callable[[object, str], object]] = {
-    **dict.fromkeys(("link", "engine", "voice", "quote_voice", "scheduler"), text),
+    **dict.fromkeys(("link", "engine", "voice", "quote_voice", "scheduler", "soundbite"), text),
     **{key: _capped_text(limit) for key, limit in TEXT_CAPS.items()},
     "date": lambda value, where: value,  # typed by the essay's reader, the only layer that sets it
     "language": _language_setting,
@@ -156,6 +156,8 @@ SETTINGS: dict[str, Callable[[object, str], object]] = {
     "rate": _whole(80, 450),
     "bitrate": _whole(32, 320),
     "jobs": _whole(1, 64),
+    "season": _whole(1, 9999),
+    "episode": _whole(1, 99999),
     "executor": lambda value, where: choice(value, where, EXECUTORS),
 }
 
@@ -173,6 +175,40 @@ def email(value: str, where: str = "--email") -> str:
 
 def language(value: str, where: str = "--language") -> str:
     return _matching(value, _LANGUAGE, where, "a language code (like en or en-GB)")
+
+
+PODCAST_TEXT_CAP = 128  # what the Podcasting 2.0 namespace asks of a tag's text (aggregators cut the rest)
+TXT_CAP = 4000  # podcast:txt's own limit
+_CREATIVE_COMMONS = re.compile(r"CC-(BY(?:-NC)?(?:-SA|-ND)?)-([1-4]\.[05])", re.IGNORECASE)
+
+
+def short_text(value: str, where: str, limit: int = PODCAST_TEXT_CAP) -> str:
+    """Text a Podcasting 2.0 tag carries: refused past its limit rather than cut where nobody sees."""
+    if len(value) > limit:
+        raise ConfigError(f"{where}: {len(value)} characters; the Podcasting 2.0 namespace allows {limit}")
+    return value
+
+
+def creative_commons_url(identifier: str) -> str | None:
+    """The deed of a Creative Commons licence named as SPDX does ("CC-BY-NC-4.0", "CC0-1.0"), else None."""
+    if identifier.upper() == "CC0-1.0":
+        return "https://creativecommons.org/publicdomain/zero/1.0/"
+    match = _CREATIVE_COMMONS.fullmatch(identifier)
+    return f"https://creativecommons.org/licenses/{match[1].lower()}/{match[2]}/" if match else None
+
+
+def txt_records(value: object, where: str) -> tuple[tuple[str, str], ...]:
+    """podcast:txt records from a table of purpose = "text" (Apple's applepodcastsverify, a host's verify)."""
+    if not isinstance(value, dict):
+        raise ConfigError(f"{where}: must be a table of purpose = \"text\", like "
+                          f"txt = {{ applepodcastsverify = \"05124\" }}")
+    records = []
+    for purpose, record in value.items():
+        written = text(record, f"{where}.{purpose}")
+        if written:
+            records.append((short_text(purpose, f"{where}: purpose"),
+                            short_text(written, f"{where}.{purpose}", TXT_CAP)))
+    return tuple(records)
 
 
 def base_url(url: str, where: str = "--base-url") -> str:
@@ -229,21 +265,30 @@ def art(path: Path, where: str = "--cover") -> Path:
     path = Path(path)
     if not path.is_file():
         raise ConfigError(f"{where}: cover image {path} not found")
+    problem = art_problem(path)
+    if problem:
+        raise ConfigError(f"{where}: cover image {path} {problem}")
+    return path
+
+
+def art_problem(path: Path, largest: int | None = None) -> str | None:
+    """What keeps an image from being podcast art ("is 600x600 px; podcast apps need at least
+    1400x1400"), or None; ``largest`` holds it to a largest side too (Apple's 3000 px)."""
     try:
         with Image.open(path) as image:
             image.verify()  # reads the whole file: a truncated image fails here, not in a podcast app
         with Image.open(path) as image:
             fmt, mode, (width, height) = image.format, image.mode, image.size
     except (OSError, SyntaxError, ValueError, Image.DecompressionBombError) as exc:
-        raise ConfigError(f"{where}: cover image {path} cannot be read ({exc}); save it as a JPEG or PNG") from exc
+        return f"cannot be read ({exc}); save it as a JPEG or PNG"
     if fmt not in ("JPEG", "PNG"):
-        raise ConfigError(f"{where}: cover image {path} is {fmt}; podcast apps need a JPEG or PNG")
+        return f"is {fmt}; podcast apps need a JPEG or PNG"
     if mode != "RGB":
-        raise ConfigError(f"{where}: cover image {path} is in {mode} colour mode; save it as RGB "
-                          f"(no transparency, no CMYK or greyscale)")
+        return f"is in {mode} colour mode; save it as RGB (no transparency, no CMYK or greyscale)"
     if width != height:
-        raise ConfigError(f"{where}: cover image {path} is {width}x{height} px; podcast apps need a square image")
+        return f"is {width}x{height} px; podcast apps need a square image"
     if width < MIN_ART_SIDE:
-        raise ConfigError(f"{where}: cover image {path} is {width}x{height} px; podcast apps need at least "
-                          f"{MIN_ART_SIDE}x{MIN_ART_SIDE}")
-    return path
+        return f"is {width}x{height} px; podcast apps need at least {MIN_ART_SIDE}x{MIN_ART_SIDE}"
+    if largest and width > largest:
+        return f"is {width}x{height} px; Apple Podcasts takes at most {largest}x{largest}"
+    return None

@@ -50,6 +50,9 @@ class Settings:
     jobs: int = min(os.cpu_count() or 1, 64)
     executor: str = "local"  # where clips are synthesized: local processes, or "dask"
     scheduler: str | None = None  # a Dask scheduler; none: the dask executor starts a LocalCluster
+    season: int | None = None  # the feed's season and episode numbers (front matter only)
+    episode: int | None = None
+    soundbite: str | None = None  # opening words of the passage the feed offers as a soundbite
     sources: Mapping[str, str] = field(default_factory=dict, compare=False)
 
     def source(self, key: str) -> str:
@@ -96,8 +99,12 @@ def _front_matter(essay: Path, metadata: Metadata) -> Layer:
         "link": metadata.link,
         "cover": essay.parent / metadata.image if metadata.image else None,  # written relative to the essay
         "quote_voice": metadata.voices.get("quote"),
+        "season": metadata.season,
+        "episode": metadata.episode,
+        "soundbite": metadata.soundbite,
     }
-    return {key: (value, f"{where} ({key if key != 'cover' else 'image'})") for key, value in given.items() if value}
+    return {key: (value, f"{where} ({key if key != 'cover' else 'image'})")
+            for key, value in given.items() if value is not None}
 
 
 @dataclass(frozen=True)

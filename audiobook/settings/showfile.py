@@ -3,10 +3,13 @@ writes it: show/init.py).
 
     [show]    the show itself, as the feed and the site present it; its author,
               language, cover and link are also every episode's defaults, and its
-              title every episode's album
+              title every episode's album; the Podcasting 2.0 tags (locked, medium,
+              license, funding, txt) and Apple's block and new-feed-url
     [build]   defaults for every build: engine, voice, rate, bitrate, jobs, executor, scheduler, editions
     [voices]  other voices of the engine: quote (block quotes)
     [music]   music beds under the spoken opening and closing: intro, outro (files, relative to the show)
+    [deploy]  where ``audiobook deploy`` sends the show: target, endpoint_url, region
+              (never credentials: those come the standard AWS ways)
 
 The file is read once per command and checked whole: an unknown table or key
 (a typo would otherwise be ignored without a word) or a bad value is one
@@ -32,16 +35,23 @@ DEFAULT_AUTHOR = "Anonymous"
 DEFAULT_LANGUAGE = "en"
 DEFAULT_CATEGORY = "Society & Culture"
 SHOW_TYPES = ("episodic", "serial")
+# podcast:medium values that fit a show of spoken essays: https://podcastindex.org/namespace/1.0#medium
+MEDIUMS = ("podcast", "audiobook")
+DEFAULT_FUNDING_TEXT = "Support the show"
 
 # table -> its keys; [show] keys that are also episode settings map to the episode key
 # they set ([show] title is each episode's album).
 KNOWN_KEYS: dict[str, tuple[str, ...]] = {
     "show": ("title", "author", "email", "description", "language", "category", "explicit", "base_url",
-             "cover", "link", "type", "locked"),
+             "cover", "link", "type", "locked", "medium", "license", "license_url", "funding_url",
+             "funding_text", "txt", "new_feed_url", "block"),
     "build": ("engine", "voice", "rate", "bitrate", "jobs", "executor", "scheduler", "editions"),
     "voices": ("quote",),
     "music": ("intro", "outro"),
+    "deploy": ("target", "endpoint_url", "region"),
 }
+# A [deploy] key that looks like a secret gets its own refusal: podcast.toml is no place for one.
+_CREDENTIAL = re.compile(r"key|secret|token|password|credential", re.IGNORECASE)
 EPISODE_DEFAULTS = {("show", "title"): "album", ("show", "author"): "author", ("show", "language"): "language",
                     ("show", "cover"): "cover", ("show", "link"): "link", ("voices", "quote"): "quote_voice",
                     ("music", "intro"): "intro_music", ("music", "outro"): "outro_music",
@@ -65,7 +75,15 @@ class ShowSettings:
     cover: Path | None  # the configured art; None means cover.jpg in the show, or a generated one
     link: str | None  # the show's website
     type: str = "episodic"  # or "serial"
-    locked: bool = False  # podcast:locked: ask other platforms not to import the feed
+    locked: bool = True  # podcast:locked: other platforms may not import the feed without the owner's word
+    medium: str = "podcast"  # podcast:medium: or "audiobook"
+    license: str | None = None  # podcast:license: an identifier ("CC-BY-4.0") or a licence's name
+    license_url: str | None = None  # its full text; worked out for Creative Commons identifiers
+    funding_url: str | None = None  # podcast:funding
+    funding_text: str = DEFAULT_FUNDING_TEXT
+    txt: tuple[tuple[str, str], ...] = ()  # podcast:txt: (purpose, text)
+    new_feed_url: str | None = None  # itunes:new-feed-url: where the feed has moved
+    block: bool = False  # itunes:block and podcast:block: keep the show out of directories
 
     @property
     def categories(self) -> tuple[str, ...]:
@@ -95,12 +113,22 @@ class ShowSettings:
 
 
 @dataclass(frozen=True)
+class DeploySettings:
+    """podcast.toml [deploy]: where ``audiobook deploy`` sends the show by default."""
+
+    target: str | None = None  # s3://bucket/prefix, or a directory (relative to the show's)
+    endpoint_url: str | None = None  # the API of an S3-compatible service (R2, B2, Spaces, MinIO)
+    region: str | None = None
+
+
+@dataclass(frozen=True)
 class ShowFile:
-    """podcast.toml as read and checked: the show, and the episode defaults it sets."""
+    """podcast.toml as read and checked: the show, the episode defaults it sets, where it deploys."""
 
     show: ShowSettings
     # episode setting -> (value as written, where): a layer of every build's settings
     episode_defaults: Mapping[str, tuple[object, str]]
+    deploy: DeploySettings = DeploySettings()
 
 
 def read_toml(path: Path) -> dict:
@@ -128,11 +156,15 @@ def _tables(path: Path) -> dict[str, dict]:
     data = read_toml(path)
     for table, values in data.items():
         if table not in KNOWN_KEYS:
-            raise ConfigError(f"{path}: unknown table [{table}]"
-                              f"{checks.suggestion(table, KNOWN_KEYS, 'the tables are [show], [build], [voices] and [music]')}")
+            tables = "the tables are [show], [build], [voices], [music] and [deploy]"
+            raise ConfigError(f"{path}: unknown table [{table}]{checks.suggestion(table, KNOWN_KEYS, tables)}")
         if not isinstance(values, dict):
             raise ConfigError(f"{path}: [{table}] must be a table")
         for key in values:
+            if table == "deploy" and _CREDENTIAL.search(key):
+                raise ConfigError(f"{path} [deploy] {key}: credentials do not belong in {SHOW_FILE}, which "
+                                  f"sits with the show (often in version control); set AWS_ACCESS_KEY_ID and "
+                                  f"AWS_SECRET_ACCESS_KEY, or AWS_PROFILE with ~/.aws/credentials")
             if key not in KNOWN_KEYS[table]:
                 raise ConfigError(f"{path} [{table}]: unknown key {key!r}"
                                   f"{checks.suggestion(key, KNOWN_KEYS[table], 'keys: ' + ', '.join(KNOWN_KEYS[table]))}")
@@ -144,6 +176,18 @@ def _address(url: str | None, where: str) -> str | None:
     if url:
         checks.base_url(url, where)
     return url
+
+
+def _licence(identifier: str | None, url: str | None, where: str) -> dict[str, str | None]:
+    """podcast:license and its URL: given, or a Creative Commons licence's own page."""
+    if identifier is None:
+        return {"license": None, "license_url": url}
+    identifier = checks.short_text(identifier, where)
+    url = url or checks.creative_commons_url(identifier)
+    if url is None:
+        raise ConfigError(f"{where}: {identifier!r} is not a Creative Commons identifier (like CC-BY-4.0 or "
+                          f"CC0-1.0); set license_url to the address of its full text")
+    return {"license": identifier, "license_url": url}
 
 
 def read_show_file(directory: Path) -> ShowFile:
@@ -184,7 +228,14 @@ def read_show_file(directory: Path) -> ShowFile:
         cover=checks.art(directory / cover, where("cover")) if cover else None,
         link=_address(link, where("link")),
         type=show_type,
-        locked=checks.flag(show.get("locked", False), where("locked")),
+        locked=checks.flag(show.get("locked", True), where("locked")),
+        medium=checks.choice(text("medium") or "podcast", where("medium"), MEDIUMS),
+        **_licence(text("license"), _address(text("license_url"), where("license_url")), where("license")),
+        funding_url=_address(text("funding_url"), where("funding_url")),
+        funding_text=checks.short_text(text("funding_text") or DEFAULT_FUNDING_TEXT, where("funding_text")),
+        txt=checks.txt_records(show.get("txt", {}), where("txt")),
+        new_feed_url=_address(text("new_feed_url"), where("new_feed_url")),
+        block=checks.flag(show.get("block", False), where("block")),
     )
     defaults = {}
     for (table, key), setting in EPISODE_DEFAULTS.items():
@@ -193,4 +244,11 @@ def read_show_file(directory: Path) -> ShowFile:
             value = checks.SETTINGS[setting](tables[table][key], where_written)
             if value is not None:
                 defaults[setting] = (directory / value if setting in SHOW_PATHS else value, where_written)
-    return ShowFile(settings, defaults)
+    deploy = tables["deploy"]
+    deploy_settings = DeploySettings(
+        target=checks.text(deploy.get("target"), f"{path} [deploy] target"),
+        endpoint_url=_address(checks.text(deploy.get("endpoint_url"), f"{path} [deploy] endpoint_url"),
+                              f"{path} [deploy] endpoint_url"),
+        region=checks.text(deploy.get("region"), f"{path} [deploy] region"),
+    )
+    return ShowFile(settings, defaults, deploy_settings)

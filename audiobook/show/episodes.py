@@ -53,15 +53,23 @@ def load_episodes(show: Path) -> tuple[list[PublishedEpisode], list[str]]:
             warnings.append(f"{mp3.name} is left out of the feed and the site: it is {size} bytes, its record "
                             f"says {record.audio.bytes}; it changed after it was built, rebuild it with --force")
             continue
-        intact = tuple(e for e in record.editions if _size(files.edition(e.format)) == e.bytes)
-        if intact != record.editions:
-            left_out = ", ".join(files.edition(e.format).name for e in record.editions if e not in intact)
-            warnings.append(f"{left_out} left out of the feed and the site: missing, or changed after it was "
-                            f"built; build the episode again with --force")
-            record = replace(record, editions=intact)
-        found.append(PublishedEpisode(record, files))
+        found.append(PublishedEpisode(_with_intact_editions(record, files, warnings), files))
     found.sort(key=lambda e: (e.record.published, e.files.stem), reverse=True)
     return found, warnings
+
+
+def _with_intact_editions(record: EpisodeRecord, files: EpisodeFiles, warnings: list[str]) -> EpisodeRecord:
+    """The record without the editions whose file is gone or changed, each with a warning."""
+    intact = []
+    for edition in record.editions:
+        path = files.edition(edition.format)
+        size = path.stat().st_size if path.is_file() else None
+        if size == edition.bytes:
+            intact.append(edition)
+        else:
+            found = "missing" if size is None else f"{size} bytes, its record says {edition.bytes}"
+            warnings.append(f"{path.name} is left out of the feed: {found}; rebuild the episode with --force")
+    return record if len(intact) == len(record.editions) else replace(record, editions=tuple(intact))
 
 
 def write_episode(files: EpisodeFiles, record: EpisodeRecord, timeline: Timeline, cover: bytes) -> None:
@@ -75,9 +83,3 @@ def write_episode(files: EpisodeFiles, record: EpisodeRecord, timeline: Timeline
     for name in FORMATS.keys() - {edition.format for edition in record.editions}:  # turned off since the last build
         files.edition(name).unlink(missing_ok=True)
 
-
-def _size(path: Path) -> int | None:
-    try:
-        return path.stat().st_size
-    except OSError:
-        return None

@@ -72,6 +72,24 @@ explicit = {"true" if values["explicit"] else "false"}
 # "episodic" (newest first) or "serial" (listened to in order).
 type = {toml_string(values["type"])}
 
+# Podcasting 2.0 (https://podcastindex.org/namespace/1.0) and Apple's directory flags.
+# Other platforms may not import this feed without word from the owner email (podcast:locked).
+locked = {"true" if values["locked"] else "false"}
+# What the feed is (podcast:medium): "podcast", or "audiobook" for a book read chapter by chapter.
+medium = {toml_string(values["medium"])}
+# The licence of the audio (podcast:license): a Creative Commons identifier, or a name with license_url.
+# license = "CC-BY-4.0"
+# license_url = "https://example.com/license.html"
+# Where listeners can support the show (podcast:funding), and the words apps show beside the link.
+# funding_url = "https://example.com/support"
+# funding_text = "Support the show"
+# Text for other services, by purpose (podcast:txt): Apple's ownership check, a host's verify code.
+# txt = {{ applepodcastsverify = "05124" }}
+# The feed has moved: its new address, so apps and Apple follow it (itunes:new-feed-url).
+# new_feed_url = "https://example.org/show/feed.xml"
+# true keeps the show out of Apple Podcasts and other directories (itunes:block, podcast:block).
+block = {"true" if values["block"] else "false"}
+
 [build]
 # Defaults for 'audiobook build' (see 'audiobook voices'); flags win.
 # engine = "pyttsx3"
@@ -91,6 +109,14 @@ type = {toml_string(values["type"])}
 # (with a few seconds of music before the first word) and under the closing, ducked under the voice.
 # intro = "intro.ogg"
 # outro = "outro.ogg"
+
+[deploy]
+# Where 'audiobook deploy' sends the show: an S3-compatible bucket, or a directory (relative to
+# this folder). Credentials never go here: AWS_ACCESS_KEY_ID and AWS_SECRET_ACCESS_KEY, AWS_PROFILE
+# or ~/.aws/credentials. The feed's base_url above must be where the target is served from.
+# target = "s3://my-podcast/show"
+# endpoint_url = "https://ACCOUNT_ID.r2.cloudflarestorage.com"   # R2, B2, Spaces, MinIO; none for Amazon S3
+# region = "auto"
 """
 
 
@@ -124,6 +150,9 @@ def init_show(directory: Path, *, title: str | None = None, author: str | None =
         "cover": COVER_FILE if cover else None,
         "link": None,
         "type": "episodic",
+        "locked": True,
+        "medium": "podcast",
+        "block": False,
     }
     art = podcast_jpeg(checks.art(Path(cover))) if cover else None
     text = render_show_toml(values)

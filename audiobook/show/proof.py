@@ -39,6 +39,7 @@ MARGIN = 0.25  # seconds of audio heard before and after a passage's words, when
 ENVELOPE_BLOCK = RATE // 10  # 100 ms
 ENVELOPE_FLOOR = -50.0  # dBFS: quieter blocks count as silence
 ENVELOPE_TOLERANCE = 1.5  # dB of mean difference that encoding a passage again may make
+DIFFERENT_DB, DIFFERENT_RUN = 6.0, 3  # a 300 ms stretch this far apart is other audio
 REPORT_SCHEMA = 1
 
 Progress = Callable[[int, int], None]
@@ -104,9 +105,11 @@ class Passage:
     end: float
 
     def key(self, record: EpisodeRecord, model: str) -> str:
-        marks = [record.segments[index] for index in self.segments]
-        payload = [model, record.language, round(self.end - self.start, 2),
-                   [(mark.speech, round(mark.start - self.start, 2), round(mark.end - mark.start, 2)) for mark in marks]]
+        """What the passage says, and by which voice and model. Not its times: they are kept
+        in whole milliseconds and move by one when everything before them moves; whether
+        the audio is still what was heard is the loudness contour's check."""
+        said = [record.segments[index].speech for index in self.segments]
+        payload = [model, record.language, record.engine.name, record.engine.voice, record.engine.rate, said]
         return hashlib.sha256(json.dumps(payload, ensure_ascii=False).encode()).hexdigest()
 
 
@@ -126,10 +129,10 @@ def passages(segments: tuple[SegmentMark, ...], total: float) -> list[Passage]:
     bounds = []
     for number, group in enumerate(groups):
         first, last = segments[group[0]], segments[group[-1]]
-        before = segments[groups[number - 1][-1]].end if number else 0.0
-        after = segments[groups[number + 1][0]].start if number + 1 < len(groups) else total
-        start = max(first.start - MARGIN, (before + first.start) / 2)
-        end = min(last.end + MARGIN, (last.end + after) / 2)
+        before = segments[groups[number - 1][-1]].end if number else first.start - 2 * MARGIN
+        after = segments[groups[number + 1][0]].start if number + 1 < len(groups) else last.end + 2 * MARGIN
+        start = max(first.start - MARGIN, (before + first.start) / 2, 0.0)
+        end = min(last.end + MARGIN, (last.end + after) / 2, total)
         bounds.append(Passage(tuple(group), round(start, 3), round(end, 3)))
     return bounds
 
@@ -142,10 +145,13 @@ def envelope(audio: np.ndarray) -> list[float]:
 
 
 def same_sound(kept: list[float], now: list[float]) -> bool:
+    """Whether two contours are one passage's audio, encoded again at most: close on
+    average, and nowhere apart for DIFFERENT_RUN blocks in a row (a word gone quiet)."""
     if abs(len(kept) - len(now)) > 1 or not now:
         return False
-    pairs = list(zip(kept, now))
-    return sum(abs(a - b) for a, b in pairs) / len(pairs) <= ENVELOPE_TOLERANCE
+    apart = [abs(a - b) > DIFFERENT_DB for a, b in zip(kept, now)]
+    runs = any(all(apart[index:index + DIFFERENT_RUN]) for index in range(len(apart) - DIFFERENT_RUN + 1))
+    return not runs and sum(abs(a - b) for a, b in zip(kept, now)) / len(apart) <= ENVELOPE_TOLERANCE
 
 
 class HeardPassages:

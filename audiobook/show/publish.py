@@ -1,8 +1,10 @@
 """Stage "publish": the show's feed and site, from every episode it holds.
 
 ``publish_show`` gathers every episode of the show first, then writes the
-feed and the site from them (plan everything, then write). An episode's own
-files are written by ``episodes.write_episode`` when it is built.
+feed and the site from them (plan everything, then write). The feed goes
+last, and only when ``audiobook check`` would pass it (check.feed_gate): a
+feed that fails is not written, the one there stays. An episode's own files
+are written by ``episodes.write_episode`` when it is built.
 """
 from __future__ import annotations
 
@@ -11,6 +13,7 @@ from pathlib import Path
 
 from audiobook.fsutil import remove_stale_temp_files
 from audiobook.settings import ShowSettings
+from audiobook.show.check import feed_gate
 from audiobook.show.episodes import load_episodes
 from audiobook.show.feed import write_feed
 from audiobook.show.site import write_site
@@ -34,12 +37,20 @@ def publish_show(show: ShowSettings, require_feed: bool = False) -> Publication:
     """
     episodes, warnings = load_episodes(show.directory)
     remove_stale_temp_files(show.directory)  # of runs killed mid-write: they would be uploaded with the show
-    feed, notes = None, ["no feed.xml yet: the show needs an owner email (audiobook init --email you@example.com)"]
-    if show.email or require_feed:
-        show.require_email()
-        feed = write_feed(show.served_at(show.base_url or DEFAULT_BASE_URL), episodes)  # checks before writing
-        notes = [] if show.base_url else [
-            f"feed.xml points at {DEFAULT_BASE_URL}; set the public address with "
-            f"'audiobook init --base-url URL --force' or 'audiobook feed --base-url URL'"]
-    write_site(show, episodes)
+    if not (show.email or require_feed):
+        write_site(show, episodes)
+        return Publication(None, ["no feed.xml yet: the show needs an owner email "
+                                  "(audiobook init --email you@example.com)"], warnings)
+    show.require_email()
+    served = show.served_at(show.base_url or DEFAULT_BASE_URL)
+    approve = feed_gate(served)
+
+    def ready(data: bytes) -> None:  # the art and audio are in place: the pages, then the check
+        write_site(show, episodes)
+        approve(data)
+
+    feed = write_feed(served, episodes, ready)
+    notes = [] if show.base_url else [
+        f"feed.xml points at {DEFAULT_BASE_URL}; set the public address with "
+        f"'audiobook init --base-url URL --force' or 'audiobook feed --base-url URL'"]
     return Publication(feed, notes, warnings)

@@ -188,6 +188,9 @@ class EpisodeRecord:
     chapters: tuple[ChapterMark, ...]
     segments: tuple[SegmentMark, ...]
     editions: tuple[Edition, ...] = ()
+    season: int | None = None  # the feed's numbers, when the essay gives them
+    episode: int | None = None
+    soundbite: str | None = None  # the essay's choice of passage for podcast:soundbite (its opening words)
     generator: str = f"audiobook {__version__}"
     schema: int = SCHEMA
 

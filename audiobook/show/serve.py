@@ -19,7 +19,6 @@ ever read.
 from __future__ import annotations
 
 import errno
-import mimetypes
 import os
 import socket
 import sys
@@ -35,54 +34,14 @@ from werkzeug.utils import redirect, send_file
 from werkzeug.wrappers import Request
 
 from audiobook.errors import ConfigError, InputError, OutputError
+from audiobook.show.mime import MIME_TYPES, mime_type
 
 __all__ = ["MIME_TYPES", "make_app", "open_server", "serve"]
-
-# Explicit, because the system's mime.types differs between machines and
-# often lacks .vtt and .srt, and feed.xml must be RSS, not text/xml.
-# werkzeug appends "; charset=utf-8" itself to text/* and */*+xml types.
-MIME_TYPES: dict[str, str] = {
-    ".mp3": "audio/mpeg",
-    ".m4a": "audio/mp4",
-    ".m4b": "audio/mp4",
-    ".ogg": "audio/ogg",
-    ".opus": "audio/ogg",
-    ".xml": "application/rss+xml",  # the only XML in a show is its feed
-    ".rss": "application/rss+xml",
-    ".vtt": "text/vtt",
-    ".srt": "application/x-subrip",
-    ".json": "application/json",  # also .chapters.json; JSON takes no charset
-    ".html": "text/html",
-    ".htm": "text/html",
-    ".css": "text/css",
-    ".js": "text/javascript",
-    ".mjs": "text/javascript",
-    ".txt": "text/plain",
-    ".md": "text/markdown",
-    ".toml": "application/toml",
-    ".jpg": "image/jpeg",
-    ".jpeg": "image/jpeg",
-    ".png": "image/png",
-    ".webp": "image/webp",
-    ".svg": "image/svg+xml",
-    ".ico": "image/x-icon",
-}
 
 INDEX = "index.html"
 
 Log = Callable[[str], None]
 WSGIApp = Callable[[dict, Callable], Iterable[bytes]]
-
-
-def mime_type(name: str) -> str:
-    suffix = os.path.splitext(name)[1].lower()
-    if suffix in MIME_TYPES:
-        return MIME_TYPES[suffix]
-    guessed, encoding = mimetypes.guess_type(name)
-    # A .gz served with its inner type would be unpacked by the browser.
-    if guessed is None or encoding is not None:
-        return "application/octet-stream"
-    return guessed
 
 
 def _check_show_dir(show_dir: Path) -> str:

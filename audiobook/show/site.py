@@ -30,6 +30,7 @@ from audiobook.models import HEADING, INTRO, OUTRO, QUOTE
 from audiobook.settings import COVER_FILE, FEED_FILE, ShowSettings
 from audiobook.show.episodes import PublishedEpisode
 from audiobook.show.record import EpisodeRecord
+from audiobook.text.wordmap import display_words
 
 INDEX = "index.html"
 STATIC = "static"  # folder in the show for the stylesheet and script
@@ -165,7 +166,7 @@ def transcript_blocks(record: EpisodeRecord) -> list[Block]:
     chapter = None
     for number, segment in enumerate(record.segments):
         cue = {"id": f"cue-{number + 1}", "start": _seconds(segment.start), "end": _seconds(segment.end),
-               "text": segment.display}
+               "text": segment.display, **_cue_words(segment.display, segment.words)}
         if segment.kind in (INTRO, OUTRO):
             blocks.append(Block("framing", [cue]))
             continue
@@ -178,6 +179,18 @@ def transcript_blocks(record: EpisodeRecord) -> list[Block]:
             blocks.append(Block(kind, paragraph=segment.paragraph))
         blocks[-1].cues.append(cue)
     return blocks
+
+
+def _cue_words(display: str, starts: tuple[float, ...]) -> dict:
+    """A cue's words, each with where it starts and the text after it as written, for
+    the page to light the word being read; nothing when the record has no word times."""
+    words = display_words(display)
+    if not starts or len(starts) != len(words):
+        return {"before": "", "words": []}
+    return {"before": display[: words[0].start()],
+            "words": [{"text": word.group(), "start": _seconds(start),
+                       "after": display[word.end(): words[number + 1].start() if number + 1 < len(words) else None]}
+                      for number, (word, start) in enumerate(zip(words, starts))]}
 
 
 # --- helpers ------------------------------------------------------------------

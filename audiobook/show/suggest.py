@@ -59,9 +59,14 @@ def _written_form(display: str, word: str, language: str) -> str | None:
 
 
 def _is_name_or_rare(token: str, display: str, known: bool) -> bool:
-    """Capitalised inside a sentence, not plain ASCII, or already in the lexicon."""
-    inside = not display.lstrip("\"'“‘(").startswith(token)
-    return known or not token.isascii() or (token[:1].isupper() and inside)
+    """Capitalised where a sentence does not begin, not plain ASCII, or already in the lexicon."""
+    if known or not token.isascii():
+        return True
+    if not token[:1].isupper():
+        return False
+    found = re.search(r"(?<![\w'’-])" + re.escape(token), display)
+    before = display[: found.start()].rstrip().rstrip("\"'“‘(") if found else ""
+    return bool(before) and before[-1] not in ".!?:…"
 
 
 def suggestions(record: EpisodeRecord, hearings: list[SegmentHearing], show: Path) -> tuple[Suggestion, ...]:

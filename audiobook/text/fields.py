@@ -38,6 +38,8 @@ IMAGE_KEYS = ("image", "cover", "heroimage", "featured_image", "featuredimage", 
 LANGUAGE_KEYS = ("lang", "language", "locale")
 TAG_KEYS = ("tags", "categories", "category", "keywords")
 LINK_KEYS = ("link", "canonical_url", "canonicalurl")
+SEASON_KEYS = ("season", "season_number")
+EPISODE_KEYS = ("episode", "episode_number")
 # Tables whose values stand in for missing top-level ones: Zola's [extra] and [taxonomies], Hugo's [params].
 NESTED_TABLES = ("extra", "params", "taxonomies")
 # Keys of an image object: PaperMod's cover: {image: ...}, others' {src: ...}.
@@ -78,6 +80,9 @@ def metadata_from_fields(path: Path, fields: dict) -> Metadata:
         chapter_titles=_chapter_titles(path, fields.get("chapters")),
         lexicon=_table(path, fields, "lexicon"),
         voices=_table(path, fields, "voices"),
+        season=_whole(path, fields, SEASON_KEYS),
+        episode=_whole(path, fields, EPISODE_KEYS),
+        soundbite=_first_text(fields, ("soundbite",)),
     )
 
 
@@ -290,6 +295,19 @@ def _chapter_titles(path: Path, chapters: object) -> list[str]:
             raise InputError(f"{path}: front matter 'chapters' must be a list of titles; write one '- title' per line.")
         return []
     return [title for title in map(_as_text, chapters) if title]
+
+
+def _whole(path: Path, fields: dict, keys: tuple[str, ...]) -> int | None:
+    """A season's or an episode's number: a whole number, written as one or as digits."""
+    key = next((key for key in keys if fields.get(key) not in (None, "")), None)
+    if key is None:
+        return None
+    value = fields[key]
+    if isinstance(value, int) and not isinstance(value, bool):
+        return value
+    if isinstance(value, str) and value.strip().isdigit():
+        return int(value)
+    raise InputError(f"{path}: front matter {key} {value!r} is not a whole number; write it like {key}: 2")
 
 
 def _table(path: Path, fields: dict, key: str) -> dict:

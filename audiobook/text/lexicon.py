@@ -26,16 +26,13 @@ from audiobook.text.normalize import speech_text
 
 LEXICON_FILE = "lexicon.toml"
 
-# Names the seed essay relies on. Respellings were checked with `espeak-ng --ipa`
-# (write them in lowercase: espeak spells capitals out as letters); where espeak
-# already says a name right, only Piper's IPA is given.
+# Only entries a listening proof showed to help (`audiobook proof`, Whisper tiny.en, on
+# builds of the seed with the entry and without it): "Weinstein" was heard right 9
+# times of 9 with it from Piper (7 without) and 8 of 9 from espeak-ng (7 without). The
+# entries once here for Lupita, Nyong'o, Mariame, Kaba and Shira made no name heard
+# better, and Piper's IPA for Lupita and Kaba made them heard worse: gone. Respellings
+# are lowercase (espeak spells capitals out as letters).
 BUILTIN = {
-    "Nyong'o": {"say": "nee-yong-go", "ipa": "nˈjɔːŋɡoʊ"},
-    "Nyongo": {"say": "nee-yong-go", "ipa": "nˈjɔːŋɡoʊ"},  # as the seed spells it
-    "Lupita": {"ipa": "luːpˈiːtə"},
-    "Mariame": {"say": "mahree-ahm", "ipa": "mˈɑːɹiːɑːm"},
-    "Kaba": {"ipa": "kˈɑːbɑː"},
-    "Shira": {"ipa": "ʃˈiːɹə"},
     "Weinstein": {"say": "winesteen", "ipa": "wˈaɪnstiːn"},
 }
 

@@ -38,6 +38,7 @@ from audiobook.models import (
 from audiobook.text.chapters import plan_chapters, title_heading
 from audiobook.text.lexicon import Lexicon
 from audiobook.text.normalize import speech_text
+from audiobook.text.passages import passage_span
 from audiobook.text.sentences import TRAILING_PUNCTUATION, shorten, split_for_speech, split_sentences
 
 # Seconds of silence after a segment: piece of a sentence < sentence < paragraph < chapter.
@@ -191,6 +192,9 @@ def plan_script(document: Document, metadata: Metadata, *, max_chars: int = 400,
         segment.index = position
         if lexicon is not None:
             segment.speech = lexicon.apply(segment.speech, phonemes)
+    if metadata.soundbite and passage_span([s.display for s in segments], metadata.soundbite) is None:
+        raise InputError(f"{document.source}: front matter soundbite {metadata.soundbite!r} is not in the essay; "
+                         f"quote words of it as written (the passage starts where they do)")
     return Script(metadata=metadata, chapters=titles, segments=segments)
 
 

@@ -1,5 +1,6 @@
-/* audiobook episode page: chapters and transcript cues seek the player; the
-   cue being spoken is highlighted (aria-current) and kept in view.
+/* audiobook episode page: chapters, transcript cues and their words seek the
+   player; the cue being spoken is highlighted (aria-current) and kept in view,
+   and within it the word being spoken (class "spoken").
    A classic deferred script, not a module, so it also runs from file://. */
 (function () {
   "use strict";
@@ -8,6 +9,7 @@
   if (!audio) return;
 
   var cues = Array.prototype.slice.call(document.querySelectorAll(".cue[data-start]"));
+  var words = Array.prototype.slice.call(document.querySelectorAll(".word[data-start]"));
   var chapters = Array.prototype.slice.call(document.querySelectorAll(".chapter[data-start]"));
   var follow = document.getElementById("follow");
   var nowChapter = document.getElementById("now-chapter");
@@ -17,6 +19,7 @@
     return items.map(function (el) { return parseFloat(el.getAttribute("data-start")); });
   }
   var cueStarts = starts(cues);
+  var wordStarts = starts(words);
   var chapterStarts = starts(chapters);
 
   /* Index of the last item starting at or before t (-1 before the first). */
@@ -45,7 +48,7 @@
     return box.top < top || box.bottom > (window.innerHeight || document.documentElement.clientHeight);
   }
 
-  var currentCue = null, currentChapter = null;
+  var currentCue = null, currentChapter = null, currentWord = null;
 
   function mark(el, previous) {
     if (previous === el) return false;
@@ -63,6 +66,14 @@
     /* Follow the voice while it plays, and after any seek; leave a paused reader alone. */
     if (cue && follow && follow.checked && (fromSeek || (changed && !audio.paused)) && outOfView(cue)) {
       cue.scrollIntoView({ block: "center", behavior: reduceMotion ? "auto" : "smooth" });
+    }
+    /* The word lights only inside its own cue: in the pause after a sentence none is spoken. */
+    var word = words[locate(wordStarts, t)] || null;
+    if (word && (!cue || !cue.contains(word) || t > parseFloat(cue.getAttribute("data-end")))) word = null;
+    if (word !== currentWord) {
+      if (currentWord) currentWord.classList.remove("spoken");
+      if (word) word.classList.add("spoken");
+      currentWord = word;
     }
     var chapter = chapters[locate(chapterStarts, t)] || null;
     if (mark(chapter, currentChapter)) {
@@ -87,7 +98,8 @@
       if (window.history && history.replaceState) {
         try { history.replaceState(null, "", "#" + link.id); } catch (e) { /* file:// in some browsers */ }
       }
-      seek(parseFloat(link.getAttribute("data-start")), true);
+      var word = event.target.closest && event.target.closest(".word[data-start]");
+      seek(parseFloat((word || link).getAttribute("data-start")), true);
     });
   });
 
