@@ -7,7 +7,7 @@ the CLI can use it without loading the pipeline for ``--help``.
 """
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING
 
@@ -60,6 +60,7 @@ class Episode:
     engine: str
     voice: str
     up_to_date: bool = False  # nothing changed since the last build: nothing was written
+    editions: dict[str, int] = field(default_factory=dict)  # other files of the audio: format -> bytes
 
 
 @dataclass(frozen=True)

@@ -21,6 +21,23 @@ STALE_AFTER = 5.0  # seconds
 
 
 @contextlib.contextmanager
+def _locked_temp(target: Path):
+    """A temp file beside ``target`` (``.<target name>.<random>.part``) and its descriptor,
+    locked while we hold it; removed on the way out unless it was renamed."""
+    lock, tmp = tempfile.mkstemp(prefix=f".{target.name}.", suffix=".part", dir=target.parent)
+    # flock belongs to the open file, not to the path or the process: it holds
+    # while ffmpeg or mutagen write the same file by its path, and the kernel
+    # drops it when our descriptor closes, however this process ends.
+    fcntl.flock(lock, fcntl.LOCK_EX)
+    try:
+        yield lock, Path(tmp)
+    finally:
+        with contextlib.suppress(FileNotFoundError):
+            os.unlink(tmp)
+        os.close(lock)
+
+
+@contextlib.contextmanager
 def atomic_path(target: Path, *, durable: bool = True):
     """Yield a temporary path beside ``target``; rename it into place on success.
 
@@ -36,23 +53,23 @@ def atomic_path(target: Path, *, durable: bool = True):
     descriptor flushes their data.
     """
     target = Path(target)
-    lock, tmp = tempfile.mkstemp(prefix=f".{target.name}.", suffix=".part", dir=target.parent)
-    # flock belongs to the open file, not to the path or the process: it holds
-    # while ffmpeg or mutagen write the same file by its path, and the kernel
-    # drops it when our descriptor closes, however this process ends.
-    fcntl.flock(lock, fcntl.LOCK_EX)
-    try:
-        yield Path(tmp)
+    with _locked_temp(target) as (lock, tmp):
+        yield tmp
         os.chmod(tmp, 0o644)
         if durable:
             os.fsync(lock)  # the same file whoever wrote it by its path (ffmpeg, mutagen)
         os.replace(tmp, target)
         if durable:
             _fsync(target.parent)
-    finally:
-        with contextlib.suppress(FileNotFoundError):
-            os.unlink(tmp)
-        os.close(lock)
+
+
+@contextlib.contextmanager
+def scratch_path(beside: Path):
+    """A temp file named after ``beside`` for this run's own use (a master kept
+    for the editions), removed when done. Locked like atomic_path's, so what a
+    killed run leaves is cleaned up like them."""
+    with _locked_temp(Path(beside)) as (_, tmp):
+        yield tmp
 
 
 def _fsync(folder: Path) -> None:

@@ -28,9 +28,11 @@ from dataclasses import replace
 from pathlib import Path
 from typing import TYPE_CHECKING, Callable, Mapping, NamedTuple, Sequence
 
+from audiobook.audio.beds import BedFiles
 from audiobook.audio.cache import ClipCache, write_wav
 from audiobook.audio.clips import processing_fingerprint, synthesize_checked
 from audiobook.audio.cover import fit_cover, generate_cover, load_cover
+from audiobook.audio.editions import EditionTags, editions_beside
 from audiobook.audio.encode import encode_mp3, require_ffmpeg
 from audiobook.audio.engines import Engine, Voice, choose_engine, engine_class, engine_targets, load_engine
 from audiobook.audio.memory import release_free_memory
@@ -44,16 +46,16 @@ from audiobook.models import Document, Essay, Script
 from audiobook.settings import (Settings, SettingLayers, ShowSettings, from_front_matter, read_layers,
                                 read_show_file)
 from audiobook.settings.showfile import DEFAULT_AUTHOR
-from audiobook.show.record import (Audio, EngineUsed, EpisodeFiles, EpisodeRecord, RecordError, RecordMissing, Source,
-                                   build_key, identity, marks, read_record)
+from audiobook.show.record import (Audio, Edition, EngineUsed, EpisodeFiles, EpisodeRecord, RecordError, RecordMissing,
+                                   Source, build_key, identity, marks, read_record)
 
 if TYPE_CHECKING:
     from audiobook.show.publish import Publication
     from audiobook.text.sources import Reading
 
-# Settings that say where and how fast a build runs, never what it makes; and the
-# cover's path, whose bytes the build key hashes (the same art by another path is the same episode).
-NOT_WHAT_IT_MAKES = {"jobs", "executor", "scheduler", "cover"}
+# Settings that say where and how fast a build runs, never what it makes; and the paths of the
+# cover and the music, whose bytes the build key hashes (the same art by another path is the same episode).
+NOT_WHAT_IT_MAKES = {"jobs", "executor", "scheduler", "cover", "intro_music", "outro_music"}
 # File names that say "this folder's page": the folder names the essay.
 BUNDLE_STEMS = ("index", "_index", "readme")
 
@@ -245,28 +247,33 @@ def build_episode(essay: Essay, layers: SettingLayers, engine: Engine, events: E
     _prepare_output(files.folder)
     previous = _previous_record(files)
     used = EngineUsed(engine.name, engine.version(), voice, quote_voice, settings.rate)
-    key = build_key({k: v for k, v in settings.values().items() if k not in NOT_WHAT_IT_MAKES}, used,
-                    processing_fingerprint(), cover, document.text, script)
+    music = BedFiles(settings)
+    key = build_key({k: v for k, v in settings.values().items() if k not in NOT_WHAT_IT_MAKES} | music.fingerprint(),
+                    used, processing_fingerprint(), cover, document.text, script)
     release_free_memory()  # a book's plan and build key leave megabytes of freed heap behind
     if not force and previous and (episode := _unchanged(files, previous, key, len(script.segments))):
         return episode
     guid, day, published = identity(previous, settings.date, _now())
+    beds = music.load()  # a music file ffmpeg cannot read stops the build here, before any synthesis
     speech = Speech(script, engine, voice, settings.rate, ClipCache(), workers,                  # speak
                     quote_voice=quote_voice, warn=events.warn)
-    with atomic_path(files.mp3) as partial:
+    with (atomic_path(files.mp3) as partial,
+          editions_beside(files.mp3, {name: files.edition(name) for name in settings.editions}) as editions):
         mixed = master(script, speech, lambda write: encode_mp3(write, partial, sample_rate=SAMPLE_RATE,  # mix
-                                                                 bitrate=settings.bitrate),
+                                                                 bitrate=settings.bitrate, master_copy=editions.master),
                        progress=lambda done, total: events.progress(essay.path, done, total),
-                       speech_done=workers.shutdown if workers is not None and last else None)
-        tag_episode(partial, title=settings.title, author=settings.author,                    # tag
-                    album=settings.album or settings.title, date=day, description=settings.description,
-                    language=settings.language, lyrics=document.text, cover_jpeg=cover,
-                    chapters=mixed.timeline.chapters, sample_rate=SAMPLE_RATE, link=settings.link)
+                       speech_done=workers.shutdown if workers is not None and last else None, beds=beds)
+        tags = EditionTags(title=settings.title, author=settings.author, album=settings.album or settings.title,  # tag
+                           date=day, description=settings.description, language=settings.language,
+                           cover_jpeg=cover, chapters=mixed.timeline.chapters, sample_rate=SAMPLE_RATE)
+        tag_episode(partial, **vars(tags), lyrics=document.text, link=settings.link)
+        made = tuple(Edition(**vars(edition)) for edition in editions.make(mixed.loudness, tags))
         record = _record(files, settings, document, script, mixed, used, cover, partial, key,
-                         (guid, day, published))
+                         (guid, day, published), made)
     write_episode(files, record, mixed.timeline, cover)                                      # publish
     return Episode(files.mp3, files, mixed.timeline.duration, len(mixed.timeline.chapters), record.audio.bytes,
-                   mixed.loudness, speech.synthesized, speech.cached, engine.name, voice)
+                   mixed.loudness, speech.synthesized, speech.cached, engine.name, voice,
+                   editions={edition.format: edition.bytes for edition in made})
 
 
 def _choose_engine(name: str, events: Events) -> str:
@@ -345,19 +352,20 @@ def _previous_record(files: EpisodeFiles) -> EpisodeRecord | None:
 
 def _unchanged(files: EpisodeFiles, previous: EpisodeRecord, key: str, segments: int) -> Episode | None:
     """The episode on disk, when it was built from exactly these inputs and is intact."""
-    on_disk = (files.mp3, files.chapters, files.vtt, files.srt, files.art)
+    audio = [(files.mp3, previous.audio.sha256), *((files.edition(e.format), e.sha256) for e in previous.editions)]
+    on_disk = (files.chapters, files.vtt, files.srt, files.art, *(path for path, _ in audio))
     if previous.build_key != key or not all(path.is_file() for path in on_disk):
         return None
-    if sha256_file(files.mp3) != previous.audio.sha256:
+    if any(sha256_file(path) != sha256 for path, sha256 in audio):
         return None
     return Episode(files.mp3, files, previous.audio.duration, len(previous.chapters), previous.audio.bytes,
                    previous.audio.loudness_lufs, 0, segments, previous.engine.name, previous.engine.voice,
-                   up_to_date=True)
+                   editions={edition.format: edition.bytes for edition in previous.editions}, up_to_date=True)
 
 
 def _record(files: EpisodeFiles, settings: Settings, document: Document, script: Script, mixed: Mix,
             used: EngineUsed, cover: bytes, mp3: Path, key: str,
-            when: tuple[str, str, datetime.datetime]) -> EpisodeRecord:
+            when: tuple[str, str, datetime.datetime], editions: tuple[Edition, ...]) -> EpisodeRecord:
     """The record of what this build made; ``mp3`` is the file written so far."""
     guid, day, published = when
     chapters, segments = marks(script, mixed.timeline)
@@ -372,7 +380,7 @@ def _record(files: EpisodeFiles, settings: Settings, document: Document, script:
                     sample_rate=timeline.sample_rate, samples=timeline.total, bitrate_kbps=settings.bitrate,
                     loudness_lufs=round(mixed.loudness, 2), cover_sha256=hashlib.sha256(cover).hexdigest()),
         chapters=chapters, segments=segments, season=settings.season, episode=settings.episode,
-        soundbite=settings.soundbite)
+        soundbite=settings.soundbite, editions=editions)
 
 
 def _now() -> datetime.datetime:

@@ -22,6 +22,9 @@ import functools
 import numpy as np
 
 SAMPLE_RATE = 44100
+TARGET_LUFS = -16.0  # integrated, dual mono: every edition of every program
+# MP3 encoding adds overshoot; -2 dBTP before encoding lands at or below -1 after.
+PEAK_CEILING = 10 ** (-2.0 / 20)
 PROFILE_BIN = 441  # 10 ms at 44.1 kHz
 FILTER_TAIL = 4410  # 100 ms of filter ring-out kept after a clip
 SUBBLOCK = 4410  # 400 ms gating blocks with 75 % overlap = 4 sub-blocks of 100 ms
@@ -165,8 +168,11 @@ def limit_peaks(signal: np.ndarray, ceiling: float) -> np.ndarray:
     return (signal * gain).astype(signal.dtype)
 
 
+FIXED_LEVEL = -1  # the owner of energy no per-clip gain moves (a music bed: beds.py)
+
+
 class LoudnessMap:
-    """Energy of a program, per 100 ms sub-block and per clip ("owner")."""
+    """Energy of a program, per 100 ms sub-block and per clip ("owner"; FIXED_LEVEL for a music bed)."""
 
     def __init__(self) -> None:
         self._owners: list[np.ndarray] = []
@@ -194,12 +200,14 @@ class LoudnessMap:
         self._end = max(self._end, total)
 
     def integrated(self, gains) -> float:
-        """Gated integrated loudness (LUFS, dual mono) with per-owner linear gains."""
+        """Gated integrated loudness (LUFS, dual mono) with per-owner linear gains
+        (``gains[owner]``; FIXED_LEVEL's energy is taken as it is)."""
         if not self._energies:
             return float("-inf")
         owners = np.concatenate(self._owners)
         subblocks = np.concatenate(self._subblocks)
-        energy = np.concatenate(self._energies) * np.asarray(gains, dtype=np.float64)[owners] ** 2
+        gain_of_owner = np.append(np.asarray(gains, dtype=np.float64), 1.0)  # [FIXED_LEVEL] is the last: 1.0
+        energy = np.concatenate(self._energies) * gain_of_owner[owners] ** 2
         whole = max(self._end // SUBBLOCK, int(subblocks.max()) + 1, BLOCK_SUBBLOCKS)
         per_subblock = np.bincount(subblocks, weights=energy, minlength=whole)
         window = np.convolve(per_subblock, np.ones(BLOCK_SUBBLOCKS), mode="valid")

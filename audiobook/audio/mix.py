@@ -12,6 +12,11 @@ one source of truth for chapter marks, cues and durations) and
 levelling missed the target by more than ``TOLERANCE`` (it lands within about
 0.15 LU on speech), ``master`` writes the program once more with the gains
 from ``corrected_gains``.
+
+Music beds (beds.py) are mixed in as the program streams. With an intro bed
+the first word comes after a musical lead-in instead of LEAD_IN's breath,
+and with an outro bed the program runs on past the last word; both are laid
+out here, so every span of the timeline moves with the speech.
 """
 from __future__ import annotations
 
@@ -21,14 +26,15 @@ from typing import BinaryIO, Callable, Iterable
 
 import numpy as np
 
+from audiobook.audio.beds import NO_BEDS, Beds, BedTrack
 from audiobook.audio.cache import DamagedClip, read_checked, to_float
 from audiobook.errors import OutputError
-from audiobook.audio.loudness import SAMPLE_RATE, LoudnessMap, PROFILE_BIN, clip_loudness, lufs
+from audiobook.audio.loudness import (PEAK_CEILING, PROFILE_BIN, SAMPLE_RATE, TARGET_LUFS, LoudnessMap, clip_loudness,
+                                      lufs)
 from audiobook.audio.memory import release_free_memory
 from audiobook.models import Clip, Script, Span, Timeline
 from audiobook.text.wordmap import word_starts
 
-TARGET_LUFS = -16.0
 # LAME's psychoacoustic model drops a little energy that K-weighting counts:
 # the seed essay's program measures 0.4 LU quieter after encoding (ffmpeg
 # ebur128 on the PCM: -16.0, on the MP3 at 96 or 128 kbit/s, any -q: -16.4).
@@ -37,8 +43,10 @@ ENCODER_LOSS = 0.4
 # that straddle a pause); aiming the clips this much higher lands on target.
 PROGRAM_OFFSET = 0.13
 TOLERANCE = 0.5  # LU off target before the program is written again
-# MP3 encoding adds overshoot; -2 dBTP before encoding lands at or below -1 after.
-PEAK_CEILING = 10 ** (-2.0 / 20)
+# Steps of corrected_gains, each measured on the loudness map, before the program is written
+# again: a music bed keeps its level, so in a short episode one step falls short (10 s of speech
+# under a 3 s lead-in: -16.6 LUFS after one, -16.4 after three, where the clips' peaks stop it).
+CORRECTIONS = 3
 LEAD_IN = 0.3  # seconds of silence before the first word
 TAIL = 1.0  # seconds of silence after the last word
 CHAPTER_LEAD = 0.4  # a chapter mark sits this long before its first word
@@ -60,16 +68,16 @@ def _samples(seconds: float) -> int:
     return int(round(seconds * SAMPLE_RATE))
 
 
-def plan_timeline(script: Script, clips: list[Clip]) -> Timeline:
+def plan_timeline(script: Script, clips: list[Clip], beds: Beds = NO_BEDS) -> Timeline:
     """Sample-exact positions of every segment, its words, and every chapter."""
-    position = _samples(LEAD_IN)
+    position = _samples(beds.lead_in or LEAD_IN)
     segments = []
     for segment, clip in zip(script.segments, clips):
         said = tuple(zip(clip.words[::2], clip.words[1::2])) if isinstance(clip.words, array) else clip.words
         words = array("q", (position + start for start in word_starts(segment.display, segment.speech, said)))
         segments.append(Span(position, position + clip.samples, text=segment.display, words=words))
         position += clip.samples + _samples(segment.pause_after)
-    total = position + _samples(TAIL)
+    total = position + _samples(beds.tail or TAIL)
 
     starts = [0]
     for previous, (segment, span) in enumerate(zip(script.segments[1:], segments[1:])):
@@ -113,6 +121,11 @@ def write_silence(sink: BinaryIO, samples: int) -> None:
         samples -= count
 
 
+def _packed(words) -> array:
+    """Word starts as one array of offset, sample, offset, sample... (packed already, as they are)."""
+    return words if isinstance(words, array) else array("q", (value for word in words for value in word))
+
+
 def _read_again(clip: Clip) -> np.ndarray:
     """A clip's samples for the second pass, from the cache, checked like the first time."""
     try:
@@ -124,26 +137,28 @@ def _read_again(clip: Clip) -> np.ndarray:
 
 def write_program(script: Script, clips: Iterable[Clip], gain_of: GainOf, sink: BinaryIO,
                   progress: Callable[[int, int], None] | None = None,
-                  meter: LoudnessMap | None = None) -> tuple[list[Clip], list[float]]:
+                  meter: LoudnessMap | None = None, beds: Beds = NO_BEDS) -> tuple[list[Clip], list[float]]:
     """Stream the program as 32-bit float little-endian mono PCM, in the layout
-    ``plan_timeline`` describes; return the clips and the gains used.
+    ``plan_timeline`` describes, ``beds`` mixed in; return the clips and the gains used.
 
     The returned clips keep no samples (a second pass reads them from the
     cache again), and with a ``meter``, which gets each clip's loudness
     profile as the clip is written, no profile: a book's profiles add up."""
     written, gains = [], []
     report = progress or (lambda done, total: None)
-    position = _samples(LEAD_IN)
-    write_silence(sink, position)
+    track = BedTrack(sink, script, beds, meter)
+    position = _samples(beds.lead_in or LEAD_IN)
+    write_silence(track, position)
     for segment, clip in zip(script.segments, clips):
         gain = gain_of(segment.index, clip)
         samples = to_float(clip.pcm if clip.pcm is not None else _read_again(clip))
         samples *= np.float32(gain)  # in place, and written without a copy: a book's mix stays flat
-        sink.write(samples.astype("<f4", copy=False).data)
-        write_silence(sink, _samples(segment.pause_after))
+        track.speech(segment, position, position + clip.samples)
+        track.write(samples.astype("<f4", copy=False).data)
+        write_silence(track, _samples(segment.pause_after))
         # A book's clips stay listed until the timeline is laid out: their word starts packed
         # (8 bytes a word where a tuple of two ints takes about 100).
-        clip = replace(clip, pcm=None, words=array("q", (value for word in clip.words for value in word)))
+        clip = replace(clip, pcm=None, words=_packed(clip.words))
         if meter is not None:
             meter.add(segment.index, position, clip.profile)
             clip = replace(clip, profile=None)
@@ -153,16 +168,17 @@ def write_program(script: Script, clips: Iterable[Clip], gain_of: GainOf, sink: 
         report(len(written), len(script.segments))
         if len(written) % TRIM_EVERY == 0:
             release_free_memory()
-    write_silence(sink, _samples(TAIL))
+    write_silence(track, _samples(beds.tail or TAIL))
+    track.close()
     return written, gains
 
 
 def master(script: Script, clips: Iterable[Clip], output: Output,
            progress: Callable[[int, int], None] | None = None,
-           speech_done: Callable[[], None] | None = None) -> Mix:
-    """Level the clips into one program and write it through ``output`` while
-    synthesis goes on; write it once more in the rare case levelling missed
-    the loudness target by more than the tolerance.
+           speech_done: Callable[[], None] | None = None, beds: Beds = NO_BEDS) -> Mix:
+    """Level the clips into one program, ``beds`` under its opening and closing, and
+    write it through ``output`` while synthesis goes on; write it once more in the
+    rare case levelling missed the loudness target by more than the tolerance.
 
     Progress counts the segments that reached the encoder, so it covers
     synthesis and encoding; ``speech_done`` is called once every clip is in,
@@ -171,16 +187,18 @@ def master(script: Script, clips: Iterable[Clip], output: Output,
     streamed, meter = {}, LoudnessMap()
 
     def first_pass(sink: BinaryIO) -> None:
-        streamed["clips"], streamed["gains"] = write_program(script, clips, levelled_gain, sink, progress, meter)
+        streamed["clips"], streamed["gains"] = write_program(script, clips, levelled_gain, sink, progress, meter,
+                                                             beds)
 
     output(first_pass)
     if speech_done:
         speech_done()
     written, gains = streamed["clips"], streamed["gains"]
-    timeline = plan_timeline(script, written)
+    timeline = plan_timeline(script, written, beds)
     loudness = program_loudness(timeline, gains, meter)
     if abs(loudness - TARGET_LUFS) > TOLERANCE:
-        gains = corrected_gains(written, gains, loudness)
-        output(lambda sink: write_program(script, written, lambda index, clip: gains[index], sink))
-        loudness = program_loudness(timeline, gains, meter)
+        for _ in range(CORRECTIONS):
+            gains = corrected_gains(written, gains, loudness)
+            loudness = program_loudness(timeline, gains, meter)
+        output(lambda sink: write_program(script, written, lambda index, clip: gains[index], sink, beds=beds))
     return Mix(timeline, loudness)

@@ -28,6 +28,13 @@ from audiobook.cli.terminal import Terminal
               help="Dask scheduler to send synthesis to, e.g. tcp://10.0.0.5:8786 (implies --executor dask "
                    "unless an executor is set); "
                    "its workers need the same versions of audiobook and the engine as this machine.")
+@click.option("--edition", "editions", multiple=True, type=click.Choice(["m4b", "opus"]),
+              help="Also make this edition of the audio from the same master: m4b (AAC with chapters, for "
+                   "audiobook apps) or opus (the smallest file). Repeatable.")
+@click.option("--intro-music", type=click.Path(path_type=Path), metavar="FILE",
+              help="Music under the spoken opening, ducked under the voice (any format ffmpeg reads).")
+@click.option("--outro-music", type=click.Path(path_type=Path), metavar="FILE",
+              help="Music under the spoken closing, ducked under the voice, running on after it.")
 @click.option("--latest", type=click.IntRange(min=1), metavar="N",
               help="Of each feed, build only the N newest posts.")
 @click.option("--drafts", is_flag=True, help="Also build essays marked as drafts in their front matter.")
@@ -40,7 +47,8 @@ from audiobook.cli.terminal import Terminal
 @click.option("--quiet", "-q", is_flag=True, help="No progress or summary; print only each MP3 path.")
 @click.option("--verbose", "-v", is_flag=True, help="Also print every setting and where it came from.")
 def build(essays, show, engine, voice, quote_voice, rate, title, author, cover, jobs, executor, scheduler,
-          latest, drafts, encoding, force, listen, proof_model, max_wer, quiet, verbose):
+          editions, intro_music, outro_music, latest, drafts, encoding, force, listen, proof_model, max_wer, quiet,
+          verbose):
     """Render each ESSAY into an episode in the show directory.
 
     An essay is a text file (.txt), Markdown from any static-site generator
@@ -51,7 +59,8 @@ def build(essays, show, engine, voice, quote_voice, rate, title, author, cover, 
 
     Writes episodes/<stem>.mp3 (tagged, with chapters and cover art) and,
     beside it, <stem>.chapters.json, <stem>.vtt, <stem>.srt, <stem>.jpg and
-    <stem>.episode.json (its record); then rewrites the show's feed and web
+    <stem>.episode.json (its record), and <stem>.m4b and <stem>.opus when
+    those editions are asked for; then rewrites the show's feed and web
     pages. Clips are cached, so a rebuild only synthesizes what changed,
     and an episode whose inputs did not change at all is left as it is.
 
@@ -62,12 +71,14 @@ def build(essays, show, engine, voice, quote_voice, rate, title, author, cover, 
       audiobook build seeds/tipping-point.txt --show show --author "A. Writer"
       audiobook build essays/*.md --executor dask --scheduler tcp://10.0.0.5:8786
       audiobook build https://example.com/feed.xml --latest 5
+      audiobook build essay.md --edition m4b --edition opus --intro-music theme.ogg
     """
     from audiobook import pipeline
     from audiobook.text.sources import Reading
 
     flags = dict(engine=engine, voice=voice, quote_voice=quote_voice, rate=rate, title=title,
-                 author=author, cover=cover, jobs=jobs, executor=executor, scheduler=scheduler)
+                 author=author, cover=cover, jobs=jobs, executor=executor, scheduler=scheduler,
+                 editions=editions or None, intro_music=intro_music, outro_music=outro_music)
     terminal = Terminal(quiet, verbose)
 
     def proof_before_publishing(episodes) -> None:

@@ -85,6 +85,8 @@ class Terminal(Events):
             f"{human_size(episode.size)}, {episode.loudness:.1f} LUFS, "
             f"{episode.engine} voice {episode.voice}; "
             f"segments: {episode.synthesized} synthesized, {episode.cached} from cache"
+            + (f"; editions: {', '.join(f'{name} {human_size(size)}' for name, size in episode.editions.items())}"
+               if episode.editions else "")
             + (" (up to date, not rewritten)" if episode.up_to_date else "")
         )
 

@@ -127,6 +127,22 @@ def _whole(low: int, high: int) -> Callable[[object, str], int]:
     return lambda value, where: whole_number(value, where, low, high)
 
 
+EDITIONS = ("m4b", "opus")  # besides the MP3, made by audio/editions.py
+
+
+def editions(value: object, where: str) -> tuple[str, ...]:
+    """Other editions of the audio: a list (podcast.toml, flags) or a comma-separated
+    string (environment), each one of EDITIONS; returned in EDITIONS' order, once each."""
+    names = value.replace(",", " ").split() if isinstance(value, str) else value
+    if not isinstance(names, (list, tuple)) or not all(isinstance(name, str) for name in names):
+        raise ConfigError(f"{where}: must be a list of editions, like [\"m4b\", \"opus\"], got {value!r}")
+    for name in names:
+        if name.lower() not in EDITIONS:
+            raise ConfigError(f"{where}: {name!r} is not an edition; the editions are {', '.join(EDITIONS)}"
+                              f"{suggestion(name.lower(), EDITIONS)}")
+    return tuple(name for name in EDITIONS if name in {given.lower() for given in names})
+
+
 EXECUTORS = ("local", "dask")
 # The rule for each setting of a build, whichever layer gives it (layers.py);
 # podcast.toml's [build] and [voices] values are held to it when the file is read.
@@ -135,7 +151,8 @@ SETTINGS: dict[str, Callable[[object, str], object]] = {
     **{key: _capped_text(limit) for key, limit in TEXT_CAPS.items()},
     "date": lambda value, where: value,  # typed by the essay's reader, the only layer that sets it
     "language": _language_setting,
-    "cover": _path_setting,
+    **dict.fromkeys(("cover", "intro_music", "outro_music"), _path_setting),
+    "editions": editions,
     "rate": _whole(80, 450),
     "bitrate": _whole(32, 320),
     "jobs": _whole(1, 64),

@@ -44,6 +44,9 @@ class Settings:
     quote_voice: str | None = None  # block quotes in another voice of the same engine
     rate: int = 175  # words per minute
     bitrate: int = 96  # kbit/s
+    editions: tuple[str, ...] = ()  # other files of the same audio: "m4b", "opus" (audio/editions.py)
+    intro_music: Path | None = None  # a music bed under the spoken opening (audio/beds.py)
+    outro_music: Path | None = None  # and one under the closing
     jobs: int = min(os.cpu_count() or 1, 64)
     executor: str = "local"  # where clips are synthesized: local processes, or "dask"
     scheduler: str | None = None  # a Dask scheduler; none: the dask executor starts a LocalCluster
@@ -71,8 +74,9 @@ class Settings:
 KEYS = tuple(f.name for f in fields(Settings) if f.name != "sources")
 
 
+FLAG_NAMES = {"editions": "--edition"}  # a flag given once per value, named in the singular
 ENV_KEYS = ("author", "language", "engine", "voice", "quote_voice", "rate", "bitrate", "jobs", "cover",
-            "executor", "scheduler")
+            "executor", "scheduler", "editions")
 
 
 # How the front matter layer names itself in Settings.sources.
@@ -137,6 +141,7 @@ def read_layers(show_dir: Path, flags: Mapping[str, object], environ: Mapping[st
     """podcast.toml, AUDIOBOOK_* variables and flags, checked before any work starts."""
     environment = {key: (environ[ENV_PREFIX + key.upper()], ENV_PREFIX + key.upper())
                    for key in ENV_KEYS if environ.get(ENV_PREFIX + key.upper())}
-    given = {key: (value, "--" + key.replace("_", "-")) for key, value in flags.items() if value is not None}
+    given = {key: (value, FLAG_NAMES.get(key, "--" + key.replace("_", "-")))
+             for key, value in flags.items() if value is not None}
     layers = SettingLayers(read_show_file(show_dir), environment, given, Settings())
     return replace(layers, command=layers.resolve())  # a bad variable or flag stops the command here

@@ -5,8 +5,9 @@ writes it: show/init.py).
               language, cover and link are also every episode's defaults, and its
               title every episode's album; the Podcasting 2.0 tags (locked, medium,
               license, funding, txt) and Apple's block and new-feed-url
-    [build]   defaults for every build: engine, voice, rate, bitrate, jobs, executor, scheduler
+    [build]   defaults for every build: engine, voice, rate, bitrate, jobs, executor, scheduler, editions
     [voices]  other voices of the engine: quote (block quotes)
+    [music]   music beds under the spoken opening and closing: intro, outro (files, relative to the show)
     [deploy]  where ``audiobook deploy`` sends the show: target, endpoint_url, region
               (never credentials: those come the standard AWS ways)
 
@@ -44,15 +45,18 @@ KNOWN_KEYS: dict[str, tuple[str, ...]] = {
     "show": ("title", "author", "email", "description", "language", "category", "explicit", "base_url",
              "cover", "link", "type", "locked", "medium", "license", "license_url", "funding_url",
              "funding_text", "txt", "new_feed_url", "block"),
-    "build": ("engine", "voice", "rate", "bitrate", "jobs", "executor", "scheduler"),
+    "build": ("engine", "voice", "rate", "bitrate", "jobs", "executor", "scheduler", "editions"),
     "voices": ("quote",),
+    "music": ("intro", "outro"),
     "deploy": ("target", "endpoint_url", "region"),
 }
 # A [deploy] key that looks like a secret gets its own refusal: podcast.toml is no place for one.
 _CREDENTIAL = re.compile(r"key|secret|token|password|credential", re.IGNORECASE)
 EPISODE_DEFAULTS = {("show", "title"): "album", ("show", "author"): "author", ("show", "language"): "language",
                     ("show", "cover"): "cover", ("show", "link"): "link", ("voices", "quote"): "quote_voice",
+                    ("music", "intro"): "intro_music", ("music", "outro"): "outro_music",
                     **{("build", key): key for key in KNOWN_KEYS["build"]}}
+SHOW_PATHS = ("cover", "intro_music", "outro_music")  # episode settings podcast.toml gives relative to the show
 
 
 @dataclass(frozen=True)
@@ -152,7 +156,7 @@ def _tables(path: Path) -> dict[str, dict]:
     data = read_toml(path)
     for table, values in data.items():
         if table not in KNOWN_KEYS:
-            tables = "the tables are [show], [build], [voices] and [deploy]"
+            tables = "the tables are [show], [build], [voices], [music] and [deploy]"
             raise ConfigError(f"{path}: unknown table [{table}]{checks.suggestion(table, KNOWN_KEYS, tables)}")
         if not isinstance(values, dict):
             raise ConfigError(f"{path}: [{table}] must be a table")
@@ -239,7 +243,7 @@ def read_show_file(directory: Path) -> ShowFile:
             where_written = f"{path} [{table}] {key}"
             value = checks.SETTINGS[setting](tables[table][key], where_written)
             if value is not None:
-                defaults[setting] = (directory / value if setting == "cover" else value, where_written)
+                defaults[setting] = (directory / value if setting in SHOW_PATHS else value, where_written)
     deploy = tables["deploy"]
     deploy_settings = DeploySettings(
         target=checks.text(deploy.get("target"), f"{path} [deploy] target"),

@@ -9,13 +9,15 @@ publish, once synthesis is over.
 Every MP3 in the show's episodes/ folder is an episode; its record says the
 rest. An episode whose record is missing or damaged, or whose MP3 changed
 after it was built, is left out with one warning that says how to mend it,
-and the others are published as usual.
+and the others are published as usual; so is an edition (M4B, Opus) whose
+file is missing or changed, the episode keeping its other files.
 """
 from __future__ import annotations
 
 from dataclasses import dataclass, replace
 from pathlib import Path
 
+from audiobook.audio.editions import FORMATS
 from audiobook.fsutil import write_bytes_atomic, write_text_atomic
 from audiobook.models import Timeline
 from audiobook.show.record import (EPISODES, EpisodeFiles, EpisodeRecord, RecordError, RecordMissing, read_record,
@@ -71,10 +73,13 @@ def _with_intact_editions(record: EpisodeRecord, files: EpisodeFiles, warnings: 
 
 
 def write_episode(files: EpisodeFiles, record: EpisodeRecord, timeline: Timeline, cover: bytes) -> None:
-    """The episode's sidecars, each written atomically; the record last."""
+    """The episode's sidecars, each written atomically; the record last, then the editions it no longer has go."""
     write_bytes_atomic(files.art, cover)
     write_text_atomic(files.chapters, chapters_json(timeline))
     write_text_atomic(files.vtt, webvtt(timeline))
     write_text_atomic(files.srt, subrip(timeline))
     write_text_atomic(files.record, record.to_json())
     remove_legacy_record(files)
+    for name in FORMATS.keys() - {edition.format for edition in record.editions}:  # turned off since the last build
+        files.edition(name).unlink(missing_ok=True)
+

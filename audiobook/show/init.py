@@ -98,10 +98,17 @@ block = {"true" if values["block"] else "false"}
 # bitrate = 96
 # executor = "dask"                       # synthesize on Dask (pip install 'audiobook[cluster]')
 # scheduler = "tcp://10.0.0.5:8786"       # its scheduler; without one, a LocalCluster
+# editions = ["m4b", "opus"]              # also an M4B (audiobook apps) and an Opus file of each episode
 
 [voices]
 # Block quotes in another voice of the same engine.
 # quote = "gmw/en-gb"
+
+[music]
+# Music beds, relative to this folder, any format ffmpeg reads: under the spoken opening
+# (with a few seconds of music before the first word) and under the closing, ducked under the voice.
+# intro = "intro.ogg"
+# outro = "outro.ogg"
 
 [deploy]
 # Where 'audiobook deploy' sends the show: an S3-compatible bucket, or a directory (relative to

@@ -321,17 +321,24 @@ def marks(script: Script, timeline: Timeline) -> tuple[tuple[ChapterMark, ...], 
 # --- values a record must hold beyond their types ------------------------------------------
 
 _HEX64 = re.compile(r"[0-9a-f]{64}")
+_SUFFIX = re.compile(r"[a-z0-9]{1,8}")
 
 
 def _check_values(record: EpisodeRecord) -> None:
     """What types alone do not say: a real day, and hashes that are hashes (one
-    names the folder of the versioned enclosure, so it must not hold a path)."""
+    names the folder of a versioned enclosure, so it must not hold a path, nor
+    may an edition's format, which is its file's suffix)."""
     try:
         datetime.date.fromisoformat(record.date)
     except ValueError:
         raise RecordError(f"record.date is not a day: {record.date!r}") from None
-    for where, value in (("audio.sha256", record.audio.sha256), ("audio.cover_sha256", record.audio.cover_sha256),
-                         ("source.sha256", record.source.sha256)):
+    hashes = [("audio.sha256", record.audio.sha256), ("audio.cover_sha256", record.audio.cover_sha256),
+              ("source.sha256", record.source.sha256)]
+    for number, edition in enumerate(record.editions):
+        if not _SUFFIX.fullmatch(edition.format):
+            raise RecordError(f"record.editions[{number}].format is not a file suffix: {edition.format[:80]!r}")
+        hashes.append((f"editions[{number}].sha256", edition.sha256))
+    for where, value in hashes:
         if not _HEX64.fullmatch(value):
             raise RecordError(f"record.{where} is not a sha256: {value[:80]!r}")
 

@@ -24,6 +24,7 @@ from pathlib import Path
 import jinja2
 from markupsafe import Markup, escape
 
+from audiobook.audio.editions import FORMATS
 from audiobook.display import clock, human_size
 from audiobook.fsutil import write_bytes_atomic
 from audiobook.models import HEADING, INTRO, OUTRO, QUOTE
@@ -122,6 +123,8 @@ def _episode_view(episode: PublishedEpisode) -> EpisodeView:
     ]
     downloads = [{"href": files.mp3.name, "label": "MP3 audio", "size": human_size(record.audio.bytes),
                   "primary": True}]
+    downloads += [{"href": files.edition(e.format).name, "label": _edition_label(e.format), "size": human_size(e.bytes),
+                   "primary": True} for e in record.editions]
     for path, label in ((files.vtt, "WebVTT transcript"), (files.srt, "SubRip transcript"),
                         (files.chapters, "Chapters (JSON)")):
         if path.is_file():
@@ -147,6 +150,11 @@ def _episode_view(episode: PublishedEpisode) -> EpisodeView:
         blocks=transcript_blocks(record),
         downloads=downloads,
     )
+
+
+def _edition_label(format: str) -> str:
+    """How the page offers an edition; one this version does not make (a newer one's record) by its suffix."""
+    return FORMATS[format].label if format in FORMATS else f"{format.upper()} audio"
 
 
 def transcript_blocks(record: EpisodeRecord) -> list[Block]:
