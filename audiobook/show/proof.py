@@ -26,7 +26,7 @@ import numpy as np
 
 from audiobook.audio.cache import cache_beside_clips
 from audiobook.audio.listen import RATE, AudioReader, HeardWord, Recogniser
-from audiobook.fsutil import write_text_atomic
+from audiobook.fsutil import sha256_file, write_text_atomic
 from audiobook.show.alignment import SegmentHearing, align, error_rate, normalised
 from audiobook.show.record import EpisodeFiles, EpisodeRecord, SegmentMark
 from audiobook.show.suggest import Suggestion, suggestions
@@ -109,7 +109,9 @@ class Passage:
         in whole milliseconds and move by one when everything before them moves; whether
         the audio is still what was heard is the loudness contour's check."""
         said = [record.segments[index].speech for index in self.segments]
-        payload = [model, record.language, record.engine.name, record.engine.voice, record.engine.rate, said]
+        engine = record.engine
+        payload = [model, record.language, engine.name, engine.version, engine.voice, engine.quote_voice, engine.rate,
+                   said]
         return hashlib.sha256(json.dumps(payload, ensure_ascii=False).encode()).hexdigest()
 
 
@@ -147,7 +149,7 @@ def envelope(audio: np.ndarray) -> list[float]:
 def same_sound(kept: list[float], now: list[float]) -> bool:
     """Whether two contours are one passage's audio, encoded again at most: close on
     average, and nowhere apart for DIFFERENT_RUN blocks in a row (a word gone quiet)."""
-    if abs(len(kept) - len(now)) > 1 or not now:
+    if not kept or not now or abs(len(kept) - len(now)) > 1:
         return False
     apart = [abs(a - b) > DIFFERENT_DB for a, b in zip(kept, now)]
     runs = any(all(apart[index:index + DIFFERENT_RUN]) for index in range(len(apart) - DIFFERENT_RUN + 1))
@@ -166,7 +168,7 @@ class HeardPassages:
             if not same_sound(data["envelope"], contour):
                 return None
             return [HeardWord(float(s), float(e), str(t), float(p)) for s, e, t, p in data["words"]]
-        except (OSError, ValueError, KeyError, TypeError):
+        except (OSError, ValueError, KeyError, TypeError, ArithmeticError):
             return None
 
     def put(self, key: str, contour: list[float], words: list[HeardWord]) -> None:
@@ -200,13 +202,13 @@ def proof_episode(files: EpisodeFiles, record: EpisodeRecord, recogniser: Recogn
             hearings += align(expected, normalised(words, passage.start, language))
             progress(number, len(plan))
     report = _report(record, files, hearings, recogniser.identity, len(plan), heard_now,
-                     time.monotonic() - began, say_show)
+                     time.monotonic() - began, say_show, sha256_file(files.mp3))
     write_text_atomic(files.proof, report.to_json())
     return report
 
 
 def _report(record: EpisodeRecord, files: EpisodeFiles, hearings: list[SegmentHearing], model: str,
-            count: int, heard_now: int, seconds: float, say_show: Path | None) -> ProofReport:
+            count: int, heard_now: int, seconds: float, say_show: Path | None, heard_sha256: str) -> ProofReport:
     words = sum(len(h.expected) for h in hearings)
     errors = sum(h.errors for h in hearings)
     chapters = []
@@ -219,7 +221,7 @@ def _report(record: EpisodeRecord, files: EpisodeFiles, hearings: list[SegmentHe
         Miss(mark.start, mark.end, mark.chapter, mark.display, " ".join(word.text for word in hearing.heard),
              tuple(f"{written or '(nothing)'} -> {said or '(nothing)'}" for written, said in hearing.wrong))
         for mark, hearing in zip(record.segments, hearings) if hearing.errors)
-    return ProofReport(record.stem, record.audio.sha256, model, words, errors, error_rate(errors, words),
+    return ProofReport(record.stem, heard_sha256, model, words, errors, error_rate(errors, words),
                        tuple(chapters), misses, suggestions(record, hearings, say_show or files.folder.parent),
                        count, heard_now, round(seconds, 2))
 
@@ -247,6 +249,8 @@ def episodes_named(show: Path, names: tuple[str, ...]) -> list[EpisodeFiles]:
         path = Path(name)
         if path.suffix.lower() == ".mp3" and path.parent.name == EPISODES:
             chosen.append(EpisodeFiles(path.parent, path.stem))
+        elif EpisodeFiles.of(show, name).record.is_file():
+            chosen.append(EpisodeFiles.of(show, name))  # an episode's name may hold a dot: v1.2-notes
         else:
             chosen.append(EpisodeFiles.of(show, path.stem if path.suffix else name))
     return chosen
@@ -267,6 +271,9 @@ def proof_show(show: Path, names: tuple[str, ...], model: Path | None, events) -
             raise InputError(f"{files.mp3}: no episode to proof ({exc})") from None
         if not files.mp3.is_file():
             raise InputError(f"{files.mp3}: missing; build the episode again")
+        if sha256_file(files.mp3) != records[-1].audio.sha256:
+            events.warn(f"{files.mp3}: not the audio its record describes (changed since the build); "
+                        f"heard as it is now, against the record's script")
     recogniser = Recogniser(model_dir(model))
     reports = []
     for files, record in zip(chosen, records):

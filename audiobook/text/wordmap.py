@@ -11,12 +11,19 @@ spoken word where its neighbours put it.
 from __future__ import annotations
 
 import difflib
+import functools
 import re
 
 from audiobook.text.hearing import heard_words
 
 SPOKEN_TOKEN = re.compile(r"\[\[.*?\]\]|\S+")  # a word of the speech text, or a lexicon entry's phonemes
 DISPLAY_WORD = re.compile(r"\S+")  # the same words as str.split()
+
+
+@functools.lru_cache(maxsize=1 << 16)
+def _token_words(token: str) -> tuple[str, ...]:
+    """One token as heard words: a book says the same tokens again and again."""
+    return tuple(heard_words(token))
 
 
 def display_words(display: str) -> list[re.Match[str]]:
@@ -32,7 +39,7 @@ def _spoken_starts(speech: str, words: tuple[tuple[int, int], ...]) -> list[tupl
         while index < len(timed) and timed[index][0] < match.start():
             index += 1
         start = timed[index][1] if index < len(timed) and timed[index][0] < match.end() else None
-        heard = [] if match.group().startswith("[[") else heard_words(match.group())
+        heard = [] if match.group().startswith("[[") else list(_token_words(match.group()))
         tokens.append((heard or ["\0phonemes"], start))
     return tokens
 
@@ -45,7 +52,7 @@ def word_starts(display: str, speech: str, words: tuple[tuple[int, int], ...]) -
         return []
     spoken = _spoken_starts(speech, words)
     said = [(word, start) for heard, start in spoken for word in heard]
-    written = [(word, number) for number, token in enumerate(shown) for word in heard_words(token)]
+    written = [(word, number) for number, token in enumerate(shown) for word in _token_words(token)]
     starts: list[int | None] = [None] * len(shown)
     matcher = difflib.SequenceMatcher(None, [word for word, _ in written], [word for word, _ in said], autojunk=False)
     for block in matcher.get_matching_blocks():
