@@ -20,7 +20,7 @@ SPOKEN_TOKEN = re.compile(r"\[\[.*?\]\]|\S+")  # a word of the speech text, or a
 DISPLAY_WORD = re.compile(r"\S+")  # the same words as str.split()
 
 
-@functools.lru_cache(maxsize=1 << 16)
+@functools.lru_cache(maxsize=1 << 13)  # common words; a few MB at most
 def _token_words(token: str) -> tuple[str, ...]:
     """One token as heard words: a book says the same tokens again and again."""
     return tuple(heard_words(token))
