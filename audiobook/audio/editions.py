@@ -36,7 +36,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Callable, Iterator, Mapping
 
-from audiobook.audio.encode import require_ffmpeg, run_ffmpeg
+from audiobook.audio.encode import measured_loudness, require_ffmpeg, run_ffmpeg
 from audiobook.audio.loudness import TARGET_LUFS
 from audiobook.audio.mix import ENCODER_LOSS, TOLERANCE
 from audiobook.display import timestamp
@@ -197,17 +197,6 @@ def _ffmetadata(tags: EditionTags) -> bytes:
         lines += ["[CHAPTER]", "TIMEBASE=1/1000", f"START={start}", f"END={end}",
                   "title=" + re.sub(r"([=;#\\\n])", r"\\\1", title)]
     return ("\n".join(lines) + "\n").encode("utf-8")
-
-
-def measured_loudness(path: Path) -> float:
-    """Integrated loudness (LUFS, dual mono, as the MP3's is measured) by ffmpeg's ebur128,
-    which logs only its summary (a book's log of 10 per second would be megabytes)."""
-    log = run_ffmpeg(["-i", str(path), "-af", "ebur128=framelog=verbose:dualmono=true", "-f", "null", "-"],
-                     f"measure the loudness of {path.name}")
-    found = re.search(r"Integrated loudness:\s+I:\s+(-?[\d.]+) LUFS", log)
-    if not found:
-        raise OutputError(f"ffmpeg measured no loudness in {path.name}")
-    return float(found.group(1))
 
 
 def _duration(path: Path) -> float:

@@ -7,6 +7,7 @@ the master as FLAC; the MP3's bytes are the same either way.
 """
 from __future__ import annotations
 
+import re
 import shutil
 import subprocess
 import tempfile
@@ -88,3 +89,14 @@ def run_ffmpeg(arguments: list[str], doing: str, stdin: bytes | None = None) -> 
 def _last_line(log: bytes, status: int) -> str:
     lines = log.decode("utf-8", "replace").strip().splitlines()
     return lines[-1] if lines else f"exit status {status}"
+
+
+def measured_loudness(path: Path) -> float:
+    """Integrated loudness (LUFS, dual mono, as the MP3's is measured) of an audio file by
+    ffmpeg's ebur128 (editions, `audiobook check`), which logs only its summary (a book's log of 10 per second would be megabytes)."""
+    log = run_ffmpeg(["-i", str(path), "-af", "ebur128=framelog=verbose:dualmono=true", "-f", "null", "-"],
+                     f"measure the loudness of {path.name}")
+    found = re.search(r"Integrated loudness:\s+I:\s+(-?[\d.]+) LUFS", log)
+    if not found:
+        raise OutputError(f"ffmpeg measured no loudness in {path.name}")
+    return float(found.group(1))

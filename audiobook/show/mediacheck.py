@@ -12,17 +12,15 @@ per version of each file, not at every publish.
 from __future__ import annotations
 
 import json
-import re
-import subprocess
 from collections import Counter
 from pathlib import Path
 from typing import Callable, NamedTuple
 
-import platformdirs
-
-from audiobook.audio.encode import require_ffmpeg
+from audiobook.audio.cache import cache_beside_clips
+from audiobook.audio.encode import measured_loudness
 from audiobook.audio.mix import TARGET_LUFS
 from audiobook.display import clock, timestamp
+from audiobook.errors import OutputError
 from audiobook.fsutil import sha256_file, write_text_atomic
 from audiobook.settings import checks
 from audiobook.show.captions import CaptionError, read_subrip, read_webvtt
@@ -37,7 +35,6 @@ AUDIO_KINDS = {"MP3": ("audio/mpeg", "audio/mp3"), "MP4": ("audio/mp4", "audio/x
                "Ogg": ("audio/ogg", "audio/opus")}
 CAPTION_READERS = {"text/vtt": read_webvtt, "application/x-subrip": read_subrip, "application/srt": read_subrip,
                    "text/srt": read_subrip}
-_LOUDNESS = re.compile(r"Summary:.*?\bI:\s+(-?[\d.]+) LUFS", re.DOTALL)
 
 
 class Chapters(NamedTuple):
@@ -80,7 +77,7 @@ def check_audio(path: Path, mime: str, length: int | None, seconds: float | None
     digest = sha256_file(path)
     if sha256 is not None and digest != sha256:
         report(path, "is not the file the feed's integrity hash names (it changed after the feed was written)")
-    loudness = measured_loudness(path, digest)
+    loudness = kept_loudness(path, digest)
     if abs(loudness - TARGET_LUFS) > LOUDNESS_TOLERANCE:
         report(path, f"measures {loudness:.1f} LUFS, {abs(loudness - TARGET_LUFS):.1f} LU off the "
                      f"{TARGET_LUFS:.0f} LUFS target (at most {LOUDNESS_TOLERANCE:.0f} LU)")
@@ -99,18 +96,17 @@ def playing_time(path: Path) -> float | None:
     return float(length) if length else None
 
 
-def measured_loudness(path: Path, sha256: str) -> float:
-    """Integrated loudness (LUFS) by ffmpeg's ebur128, kept by the audio's hash."""
-    kept = platformdirs.user_cache_path("audiobook") / "loudness" / f"{sha256}.json"
+def kept_loudness(path: Path, sha256: str) -> float:
+    """The file's integrated loudness (LUFS; -inf when ffmpeg measures none), kept by the audio's hash."""
+    kept = cache_beside_clips("loudness") / f"{sha256}.json"
     try:
         return float(json.loads(kept.read_text(encoding="utf-8"))["integrated"])
     except (OSError, ValueError, KeyError, TypeError):
         pass
-    log = subprocess.run([require_ffmpeg(), "-hide_banner", "-nostats", "-i", str(path), "-map", "0:a:0",
-                          "-af", "ebur128=dualmono=true", "-f", "null", "-"],
-                         capture_output=True, text=True, errors="replace").stderr
-    found = _LOUDNESS.search(log)
-    loudness = float(found[1]) if found else float("-inf")
+    try:
+        loudness = measured_loudness(path)
+    except OutputError:
+        loudness = float("-inf")
     try:
         kept.parent.mkdir(parents=True, exist_ok=True)
         write_text_atomic(kept, json.dumps({"integrated": loudness}), durable=False)
