@@ -1,5 +1,6 @@
 """workers: local synthesis processes, each test in a fresh process: they make valid
-clips with the real pyttsx3 engine, and they die with a build that is killed."""
+clips with the real pyttsx3 engine, and they die with a build that is killed; an
+engine that speaks on threads (Piper) is shared by threads of the build instead."""
 from __future__ import annotations
 
 import json
@@ -62,6 +63,48 @@ def test_a_pool_of_two_workers_makes_valid_clips_with_pyttsx3(tmp_path, order):
         assert np.abs(audio).max() > 0.05, f"silent clip for {text!r}"
         assert np.abs(audio).max() <= peak + ONE_LSB
     assert not list((tmp_path / "clips").rglob("*.part"))
+
+
+THREADS_SCRIPT = textwrap.dedent("""
+    import json, os, sys
+    from pathlib import Path
+    from audiobook.audio.cache import ClipCache
+    from audiobook.audio.engines import load_engine
+    from audiobook.models import BODY, Metadata, Script, Segment
+    from audiobook.audio.speak import Speech
+    from audiobook.audio.workers import ThreadWorkers, worker_pool
+
+    texts = json.loads(sys.argv[2])
+    script = Script(Metadata(title="Threads"), ["Chapter"],
+                    [Segment(i, 0, BODY, t, t, pause_after=0.35) for i, t in enumerate(texts)])
+    with worker_pool("piper", 2, ClipCache(Path(sys.argv[1]) / "threads")) as pool:
+        engine = load_engine("piper")
+        speech = Speech(script, engine, "joe-us", 175, ClipCache(Path(sys.argv[1]) / "threads"), pool=pool)
+        shared = [c.pcm.tobytes() for c in speech]
+        children = Path(f"/proc/{os.getpid()}/task/{os.getpid()}/children").read_text().split()
+    alone = Speech(script, load_engine("piper"), "joe-us", 175, ClipCache(Path(sys.argv[1]) / "alone"))
+    print(json.dumps({"threads": isinstance(pool, ThreadWorkers), "children": children,
+                      "synthesized": speech.synthesized,
+                      "same": shared == [c.pcm.tobytes() for c in alone]}))
+""")
+
+
+@pytest.mark.skipif(not sys.platform.startswith("linux"), reason="reads /proc")
+def test_piper_speaks_on_threads_of_the_build_and_says_what_one_engine_says(tmp_path):
+    """Piper's model is loaded once and shared by the pool's threads (no worker
+    process holds a copy), and clips made side by side on two threads are the
+    samples one engine makes alone, one clip after another."""
+    from audiobook.audio.engines import engine_class
+
+    if engine_class("piper").unavailable_reason():
+        pytest.skip("Piper (the neural extra) is not installed here")
+    texts = ["Two threads share one model.", "Each clip is the same, whoever speaks it.",
+             "Noise is an input, not a draw.", "The cache keeps every one."]
+    result = subprocess.run([sys.executable, "-c", THREADS_SCRIPT, str(tmp_path), json.dumps(texts)],
+                            cwd=ROOT, capture_output=True, text=True, timeout=300, env=cli_env())
+    assert result.returncode == 0, result.stderr
+    report = json.loads(result.stdout.strip().splitlines()[-1])
+    assert report == {"threads": True, "children": [], "synthesized": len(texts), "same": True}
 
 
 # --- workers die with the build ---------------------------------------------------------------

@@ -60,6 +60,10 @@ class Engine:
 
     name = ""
     takes_phonemes = False  # whether "[[IPA]]" in the text is spoken as phonemes
+    # Whether one instance may speak from several threads at once. A build then
+    # synthesizes on threads of its own process, the engine's model in memory
+    # once, instead of in worker processes that each hold a copy (workers.py).
+    speaks_on_threads = False
 
     @classmethod
     def unavailable_reason(cls) -> str | None:

