@@ -19,6 +19,8 @@ from __future__ import annotations
 
 import functools
 
+from array import array
+
 import numpy as np
 
 SAMPLE_RATE = 44100
@@ -175,25 +177,26 @@ class LoudnessMap:
     """Energy of a program, per 100 ms sub-block and per clip ("owner"; FIXED_LEVEL for a music bed)."""
 
     def __init__(self) -> None:
-        self._owners: list[np.ndarray] = []
-        self._subblocks: list[np.ndarray] = []
-        self._energies: list[np.ndarray] = []
+        # Packed, not an array per clip: a book adds thousands, each with ~100 bytes of
+        # numpy overhead to a few hundred of data, and the map lives until the book is written.
+        self._runs = array("q")  # owner, first sub-block, sub-blocks: three values per add()
+        self._energies = array("d")  # the runs' sub-blocks' energies, one after another
         self._end = 0
 
     def add(self, owner: int, start: int, profile: np.ndarray) -> None:
         """Place clip ``owner``'s energy profile at sample ``start``.
 
         Kept per 100 ms sub-block, not per 10 ms bin: a book's program is
-        millions of bins, and this map lives until the whole book is written.
+        millions of bins. A profile's bins (10 ms) fill every sub-block they
+        span, so one run of consecutive sub-blocks holds it.
         """
         bins = np.asarray(profile, dtype=np.float64)
         if bins.size == 0:
             return
         subblocks = (start + np.arange(bins.size) * PROFILE_BIN) // SUBBLOCK
         firsts = np.flatnonzero(np.r_[True, subblocks[1:] != subblocks[:-1]])
-        self._owners.append(np.full(firsts.size, owner, dtype=np.int32))
-        self._subblocks.append(subblocks[firsts])
-        self._energies.append(np.add.reduceat(bins, firsts))
+        self._runs.extend((owner, int(subblocks[0]), int(firsts.size)))
+        self._energies.frombytes(np.add.reduceat(bins, firsts).tobytes())
 
     def extend_to(self, total: int) -> None:
         """The program's length: trailing silence still makes (quiet) blocks."""
@@ -204,10 +207,11 @@ class LoudnessMap:
         (``gains[owner]``; FIXED_LEVEL's energy is taken as it is)."""
         if not self._energies:
             return float("-inf")
-        owners = np.concatenate(self._owners)
-        subblocks = np.concatenate(self._subblocks)
+        owners, firsts, lengths = np.frombuffer(self._runs, dtype=np.int64).reshape(-1, 3).T
+        run_starts = np.cumsum(lengths) - lengths  # where each run's energies begin
+        subblocks = np.repeat(firsts - run_starts, lengths) + np.arange(len(self._energies))
         gain_of_owner = np.append(np.asarray(gains, dtype=np.float64), 1.0)  # [FIXED_LEVEL] is the last: 1.0
-        energy = np.concatenate(self._energies) * gain_of_owner[owners] ** 2
+        energy = np.frombuffer(self._energies, dtype=np.float64) * gain_of_owner[np.repeat(owners, lengths)] ** 2
         whole = max(self._end // SUBBLOCK, int(subblocks.max()) + 1, BLOCK_SUBBLOCKS)
         per_subblock = np.bincount(subblocks, weights=energy, minlength=whole)
         window = np.convolve(per_subblock, np.ones(BLOCK_SUBBLOCKS), mode="valid")
