@@ -22,8 +22,9 @@ from audiobook.cli.terminal import Terminal
 @click.option("--cover", type=click.Path(path_type=Path), help="Cover image, square, at least 1400 px.")
 @click.option("--jobs", type=int, help="Parallel synthesis workers. Default: number of cores.")
 @click.option("--executor", type=click.Choice(["local", "dask"]),
-              help="Where clips are synthesized: local worker processes (default), or a Dask cluster "
-                   "(a LocalCluster of --jobs workers unless --scheduler is given). Needs audiobook[cluster].")
+              help="Where clips are synthesized: local workers (default; processes, or for Piper threads "
+                   "sharing one model), or a Dask cluster (a LocalCluster of --jobs workers unless "
+                   "--scheduler is given). Needs audiobook[cluster].")
 @click.option("--scheduler", metavar="ADDRESS",
               help="Dask scheduler to send synthesis to, e.g. tcp://10.0.0.5:8786 (implies --executor dask "
                    "unless an executor is set); "
