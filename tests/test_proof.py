@@ -158,8 +158,9 @@ def test_a_clip_replaced_by_silence_is_named(proofed_seed, tmp_path):
 
 # --- word timing against the recogniser -----------------------------------------------
 
-def _median_distance(show: Path, stem: str) -> float:
-    """Median distance between where the VTT says each word starts and where Whisper hears it."""
+def _median_distance(show: Path, stem: str, every: int = 1) -> float:
+    """Median distance between where the VTT says each word starts and where Whisper hears it,
+    in every ``every``-th passage of the proof's plan (a 7-minute episode is 25 s to hear)."""
     import difflib
 
     from audiobook.audio.listen import Recogniser, model_dir
@@ -168,7 +169,8 @@ def _median_distance(show: Path, stem: str) -> float:
     record = read_record(files)
     ours = [(word, at) for cue in parse_vtt(files.vtt.read_text()) for at, token in cue.words
             for number, word in enumerate(heard_words(token)) if number == 0]
-    recogniser, plan = Recogniser(model_dir()), passages(record.segments, record.audio.duration)
+    recogniser, plan = Recogniser(model_dir()), passages(record.segments, record.audio.duration)[::every]
+    ours = [(word, at) for word, at in ours if any(p.start <= at < p.end for p in plan)]
     heard = []
     with AudioReader(files.mp3) as reader:
         for passage, audio in zip(plan, reader.spans([(p.start, p.end) for p in plan])):
@@ -186,7 +188,7 @@ def test_piper_word_times_are_where_the_recogniser_hears_the_words(seed_episode)
     vtt = parse_vtt(seed_episode.files.vtt.read_text())
     assert all(len(cue.words) == len(cue.text.split()) for cue in vtt)
     assert sum(len({at for at, _ in cue.words}) > 1 for cue in vtt) > 0.9 * len(vtt)  # words timed, not only cues
-    assert _median_distance(seed_episode.show, "tipping-point") <= 0.150
+    assert _median_distance(seed_episode.show, "tipping-point", every=3) <= 0.150
 
 
 @pytest.fixture(scope="module")
