@@ -103,8 +103,9 @@ class Listener:
         span = span or (0.0, duration(audio) + 1.0)
         with AudioReader(audio) as reader:
             samples = next(reader.spans([span]))
-        heard = [word for start, end in windows(samples, RATE)
-                 for said in self.recogniser.transcribe(samples[start:end]) for word in heard_words(said.text)]
+        pieces = [samples[start:end] for start, end in windows(samples, RATE)]
+        heard = [word for words in self.recogniser.transcribe_each(pieces)
+                 for said in words for word in heard_words(said.text)]
         reference = heard_words(written)
         wer = jiwer.wer(" ".join(reference), " ".join(heard)) if heard else 1.0
         return Hearing(wer, time.perf_counter() - start, samples.size / RATE, len(reference), len(heard))

@@ -97,6 +97,15 @@ def test_a_passage_is_the_same_sound_only_when_its_contour_matches():
 def test_respelling_to_audition_goes_by_syllables():
     assert respell("Argento") == "ar-jen-toh"
     assert respell("Harvey") == "har-vee"
+    assert respell("We") == "we"  # a final e is silent only after a syllable of its own
+
+
+@pytest.mark.skipif(tools_missing() is not None, reason="needs espeak-ng")
+def test_a_name_heard_as_another_spelling_of_its_sound_gets_no_respelling():
+    from audiobook.show.suggest import _sounds_alike
+
+    assert _sounds_alike("Stephens", "stevens", "en") and _sounds_alike("Bret", "brett", "en")
+    assert not _sounds_alike("Harvey", "hardy", "en")
 
 
 # --- the real recogniser on real episodes -----------------------------------------
@@ -171,11 +180,10 @@ def _median_distance(show: Path, stem: str, every: int = 1) -> float:
             for number, word in enumerate(heard_words(token)) if number == 0]
     recogniser, plan = Recogniser(model_dir()), passages(record.segments, record.audio.duration)[::every]
     ours = [(word, at) for word, at in ours if any(p.start <= at < p.end for p in plan)]
-    heard = []
     with AudioReader(files.mp3) as reader:
-        for passage, audio in zip(plan, reader.spans([(p.start, p.end) for p in plan])):
-            heard += [(word, passage.start + said.start) for said in recogniser.transcribe(audio)
-                      for word in heard_words(said.text)[:1]]
+        pieces = list(reader.spans([(p.start, p.end) for p in plan]))
+    heard = [(word, passage.start + said.start) for passage, words in zip(plan, recogniser.transcribe_each(pieces))
+             for said in words for word in heard_words(said.text)[:1]]
     matcher = difflib.SequenceMatcher(None, [w for w, _ in ours], [w for w, _ in heard], autojunk=False)
     distances = [abs(ours[block.a + k][1] - heard[block.b + k][1])
                  for block in matcher.get_matching_blocks() for k in range(block.size)]
@@ -206,6 +214,51 @@ def test_espeak_word_times_are_where_the_recogniser_hears_the_words(espeak_show)
     record = json.loads((espeak_show / "episodes" / "field-notes.episode.json").read_text())
     assert all(len(s["words"]) == len(s["display"].split()) for s in record["segments"])
     assert _median_distance(espeak_show, "field-notes") <= 0.150
+
+
+class SlowRecogniser:
+    """A fake recogniser: hears a piece as the number in its first sample, after a pause
+    that makes later pieces finish first."""
+
+    workers, identity = 2, "fake"
+
+    def __init__(self):
+        self.heard = []
+
+    def transcribe(self, audio, language):
+        import time
+
+        number = int(audio[0])
+        time.sleep(0.02 * (number % 3))
+        self.heard.append(number)
+        return [HeardWord(0.0, 0.1, str(number), 1.0)]
+
+
+def test_passages_are_heard_side_by_side_and_taken_in_order_with_few_waiting(tmp_path):
+    from audiobook.show.proof import HEARD_AHEAD, HeardPassages, Passage, _heard, envelope
+
+    count = 12
+    pieces = [np.full(1600, number, dtype=np.float32) for number in range(count)]
+    plan = [Passage((number,), number * 0.1, number * 0.1 + 0.1) for number in range(count)]
+    keys = [f"{number:064x}" for number in range(count)]
+    kept = HeardPassages(tmp_path)
+    for number in (0, 4, 5, 11):  # heard before, and still the same sound
+        kept.put(keys[number], envelope(pieces[number]), [HeardWord(0.0, 0.1, f"kept {number}", 1.0)])
+    taken, waiting_most = [], 0
+
+    def read():
+        for number, piece in enumerate(pieces):
+            nonlocal waiting_most
+            waiting_most = max(waiting_most, number - len(taken))
+            yield piece
+
+    recogniser = SlowRecogniser()
+    for passage, words, fresh in _heard(plan, keys, read(), recogniser, kept, "en"):
+        taken.append((passage.segments[0], words[0].text, fresh))
+    assert taken == [(n, f"kept {n}", False) if n in (0, 4, 5, 11) else (n, str(n), True) for n in range(count)]
+    assert sorted(recogniser.heard) == [n for n in range(count) if n not in (0, 4, 5, 11)]
+    assert waiting_most <= HEARD_AHEAD + 1
+    assert kept.get(keys[7], envelope(pieces[7]))[0].text == "7"  # what was heard now is kept
 
 
 def test_heard_words_of_a_recogniser_are_moved_to_the_episode_time():

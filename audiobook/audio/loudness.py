@@ -18,7 +18,6 @@ checks them against pyloudnorm and ffmpeg's ebur128.
 from __future__ import annotations
 
 import functools
-
 from array import array
 
 import numpy as np

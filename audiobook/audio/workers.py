@@ -65,7 +65,12 @@ def _watch_parent(parent: int) -> None:
 
 
 def _render_in_worker(job: ClipJob) -> CacheEntry:
-    entry = render_clip(_worker_engine, job, _worker_cache)
+    return _rendered(_worker_engine, job, _worker_cache)
+
+
+def _rendered(engine: Engine, job: ClipJob, cache: ClipCache) -> CacheEntry:
+    """The clip made and stored; the memory its arrays took handed back (a long clip's are tens of MB)."""
+    entry = render_clip(engine, job, cache)
     release_free_memory()
     return entry
 
@@ -112,12 +117,7 @@ class ThreadWorkers:
 
     def submit(self, job: ClipJob) -> Future:
         """A future of the clip's CacheEntry."""
-        return self._pool.submit(self._render, job)
-
-    def _render(self, job: ClipJob) -> CacheEntry:
-        entry = render_clip(self._engine, job, self._cache)
-        release_free_memory()
-        return entry
+        return self._pool.submit(_rendered, self._engine, job, self._cache)
 
     def shutdown(self) -> None:
         self._pool.shutdown(cancel_futures=True)

@@ -15,12 +15,14 @@ entry to try.
 """
 from __future__ import annotations
 
+import collections
 import hashlib
 import json
 import time
+from concurrent.futures import Future, ThreadPoolExecutor
 from dataclasses import asdict, dataclass
 from pathlib import Path
-from typing import Callable
+from typing import Callable, Iterator
 
 import numpy as np
 
@@ -40,6 +42,7 @@ ENVELOPE_BLOCK = RATE // 10  # 100 ms
 ENVELOPE_FLOOR = -50.0  # dBFS: quieter blocks count as silence
 ENVELOPE_TOLERANCE = 1.5  # dB of mean difference that encoding a passage again may make
 DIFFERENT_DB, DIFFERENT_RUN = 6.0, 3  # a 300 ms stretch this far apart is other audio
+HEARD_AHEAD = 4  # passages (at most 28 s each) heard at once: enough for the workers, little memory
 REPORT_SCHEMA = 1
 
 Progress = Callable[[int, int], None]
@@ -190,14 +193,11 @@ def proof_episode(files: EpisodeFiles, record: EpisodeRecord, recogniser: Recogn
     hearings: list[SegmentHearing] = []
     heard_now = 0
     progress(0, len(plan))
+    keys = [passage.key(record, recogniser.identity) for passage in plan]
     with AudioReader(files.mp3) as reader:
-        for number, (passage, audio) in enumerate(zip(plan, reader.spans([(p.start, p.end) for p in plan])), 1):
-            key, contour = passage.key(record, recogniser.identity), envelope(audio)
-            words = kept.get(key, contour)
-            if words is None:
-                words = recogniser.transcribe(audio, language)
-                kept.put(key, contour, words)
-                heard_now += 1
+        pieces = reader.spans([(p.start, p.end) for p in plan])
+        for number, (passage, words, fresh) in enumerate(_heard(plan, keys, pieces, recogniser, kept, language), 1):
+            heard_now += fresh
             expected = [heard_words(record.segments[index].display, language) for index in passage.segments]
             hearings += align(expected, normalised(words, passage.start, language))
             progress(number, len(plan))
@@ -205,6 +205,35 @@ def proof_episode(files: EpisodeFiles, record: EpisodeRecord, recogniser: Recogn
                      time.monotonic() - began, say_show, sha256_file(files.mp3))
     write_text_atomic(files.proof, report.to_json())
     return report
+
+
+def _heard(plan: list[Passage], keys: list[str], pieces: Iterator[np.ndarray], recogniser: Recogniser,
+           kept: HeardPassages, language: str) -> Iterator[tuple[Passage, list[HeardWord], bool]]:
+    """Each passage of ``plan`` in order, with the words heard in its piece of audio and
+    whether it was heard now (not kept): on the recogniser's workers, at most ``HEARD_AHEAD``
+    passages waiting at a time, so a book's audio is never all in memory."""
+    waiting: collections.deque = collections.deque()
+    with ThreadPoolExecutor(recogniser.workers, thread_name_prefix="proof") as pool:
+        for passage, key, audio in zip(plan, keys, pieces):
+            contour = envelope(audio)
+            words = kept.get(key, contour)
+            fresh = words is None
+            waiting.append((passage, key, contour, pool.submit(recogniser.transcribe, audio, language)
+                            if fresh else words))
+            while len(waiting) > HEARD_AHEAD or (waiting and not isinstance(waiting[0][3], Future)):
+                yield _taken(waiting.popleft(), kept)
+        while waiting:
+            yield _taken(waiting.popleft(), kept)
+
+
+def _taken(entry: tuple, kept: HeardPassages) -> tuple[Passage, list[HeardWord], bool]:
+    """(passage, words, heard now) of a waiting passage; what was heard now is kept."""
+    passage, key, contour, words = entry
+    if not isinstance(words, Future):
+        return passage, words, False
+    words = words.result()
+    kept.put(key, contour, words)
+    return passage, words, True
 
 
 def _report(record: EpisodeRecord, files: EpisodeFiles, hearings: list[SegmentHearing], model: str,

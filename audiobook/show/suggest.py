@@ -8,8 +8,10 @@ hurts, and the suggestion says so.
 """
 from __future__ import annotations
 
+import functools
 import re
 import shlex
+import subprocess
 from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING
@@ -27,7 +29,9 @@ _TOKEN = re.compile(r"[^\W\d_][\w'’-]*")
 # Spellings English readers say another way than a name's own language means them.
 _SOUNDS = [(re.compile(pattern), sound) for pattern, sound in (
     (r"ph", "f"), (r"(?<=[aeiou])s(?=[aeiou])", "z"), (r"qu", "kw"), (r"c(?=[eiy])", "s"), (r"c", "k"),
-    (r"g(?=[ei])", "j"), (r"(?:ey|y|ie|i)$", "ee"), (r"(?<![ei])e$", ""), (r"o$", "oh"), (r"a$", "ah"), (r"x", "ks"))]
+    (r"g(?=[ei])", "j"), (r"(?:ey|y|ie|i)$", "ee"),
+    (r"(?:(?<=[aeiouy][^aeiouy])|(?<=[aeiouy][^aeiouy]{2}))(?<![ei])e$", ""),  # silent after a vowel's syllable
+    (r"o$", "oh"), (r"a$", "ah"), (r"x", "ks"))]
 _SYLLABLE = re.compile(r"[^aeiouy]*[aeiouy]+(?:[^aeiouy]*$|[^aeiouy](?=[^aeiouy]))?")
 
 
@@ -60,7 +64,7 @@ def _written_form(display: str, word: str, language: str) -> str | None:
 
 def _is_name_or_rare(token: str, display: str, known: bool) -> bool:
     """Capitalised where a sentence does not begin, not plain ASCII, or already in the lexicon."""
-    if known or not token.isascii():
+    if known or not token.replace("’", "'").isascii():
         return True
     if not token[:1].isupper():
         return False
@@ -69,8 +73,29 @@ def _is_name_or_rare(token: str, display: str, known: bool) -> bool:
     return bool(before) and before[-1] not in ".!?:…"
 
 
+@functools.cache
+def _sound(word: str, language: str) -> str | None:
+    """How espeak-ng (the phonemizer of both engines) says ``word``, in its phoneme
+    mnemonics; None when espeak-ng is not there to ask."""
+    try:
+        said = subprocess.run(["espeak-ng", "-q", "-x", "-v", language.lower(), word],
+                              capture_output=True, text=True, timeout=10)
+    except (OSError, subprocess.TimeoutExpired):
+        return None
+    return said.stdout.strip() if said.returncode == 0 and said.stdout.strip() else None
+
+
+def _sounds_alike(written: str, heard: str, language: str) -> bool:
+    """Whether the recogniser heard the written word's own sound and spelt it another way
+    ("Stephens" as "stevens", "Bret" as "brett"): no respelling changes what is heard."""
+    sound = _sound(written, language)
+    return sound is not None and sound == _sound(heard, language)
+
+
 def suggestions(record: EpisodeRecord, hearings: list[SegmentHearing], show: Path) -> tuple[Suggestion, ...]:
-    """One suggestion per name or rare word heard wrong, most frequent first."""
+    """One suggestion per name or rare word heard wrong, most frequent first; none for a
+    word heard as another spelling of the sound it was said with, or whose respelling
+    would be the word again."""
     language = record.language or "en"
     lexicon = load_lexicon(show)
     found: dict[str, Suggestion] = {}
@@ -81,12 +106,14 @@ def suggestions(record: EpisodeRecord, hearings: list[SegmentHearing], show: Pat
             if token is None:
                 continue
             known = lexicon.has(token)
-            if not _is_name_or_rare(token, mark.display, known):
+            if not _is_name_or_rare(token, mark.display, known) or _sounds_alike(token, said, language):
                 continue
+            respelling = respell(token)
+            if not known and respelling.replace("-", "") == token.lower():
+                continue  # read as it is written already: nothing to try
             counts[token] = counts.get(token, 0) + 1
             if token in found:
                 continue
-            respelling = respell(token)
             note = (f"{token} has a lexicon entry; it may be what is heard wrong: try the engine's own reading"
                     if known else f"{token} is a name or rare word")
             found[token] = Suggestion(token, said or "(nothing)", respelling,
