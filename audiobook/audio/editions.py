@@ -10,7 +10,8 @@ master to the target less what its codec loses of what K-weighting counts
 (``encoder_loss``, as mix.ENCODER_LOSS is LAME's). Its loudness is measured
 after encoding (ffmpeg's ebur128) and, should it miss the target by more than
 mix.TOLERANCE, it is encoded once more with the gain corrected, as the MP3
-path does. Then mutagen tags it:
+path does; so is an edition whose codec pushed its true peak over -1 dBTP,
+made quieter by as much. Then mutagen tags it:
 
 - M4B: AAC-LC in MP4 (ffmpeg's ipod muxer, the index first so a player can
   start before the download ends) with the chapters ffmpeg writes from an
@@ -36,7 +37,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Callable, Iterator, Mapping
 
-from audiobook.audio.encode import measured_loudness, require_ffmpeg, run_ffmpeg
+from audiobook.audio.encode import Level, measured_level, require_ffmpeg, run_ffmpeg
 from audiobook.audio.loudness import TARGET_LUFS
 from audiobook.audio.mix import ENCODER_LOSS, TOLERANCE
 from audiobook.display import timestamp
@@ -49,6 +50,7 @@ COVER_FRONT = 3  # FLAC/ID3 picture type
 # An edition is never made louder than the master, whose true peak sits at the ceiling that keeps
 # a lossy file's under -1 dBTP (mix.PEAK_CEILING); where the MP3 fell short of -16 LUFS, so do they.
 MAX_GAIN_DB = 0.0
+PEAK_AFTER_ENCODING = -1.0  # dBTP: every edition's ceiling, as the MP3's
 
 
 @dataclass(frozen=True)
@@ -139,7 +141,9 @@ FORMATS: dict[str, EditionFormat] = {
     "m4b": EditionFormat("m4b", "audio/mp4", "M4B audiobook (AAC, with chapters)", 64, 0.0,
                          ("-c:a", "aac", "-aac_coder", "fast", "-map_chapters", "1",
                           "-movflags", "+faststart", "-f", "ipod"), _tag_m4b),
-    "opus": EditionFormat("opus", "audio/ogg", "Opus audio (smallest)", 32, 0.3,
+    # Opus at 48 kbit/s: at 32 its overshoot on espeak-ng's sharp consonants came and went
+    # between +0.8 and -2.8 dBTP with the filtering before it; at 48 it stays near -2.8.
+    "opus": EditionFormat("opus", "audio/ogg", "Opus audio (smallest)", 48, 0.3,
                           ("-c:a", "libopus", "-ar", "48000", "-map_chapters", "-1", "-f", "ogg"), _tag_opus),
 }
 
@@ -172,22 +176,23 @@ def editions_beside(mp3: Path, targets: Mapping[str, Path]) -> Iterator[EditionM
 def _make(edition: EditionFormat, master: Path, target: Path, mp3_loudness: float,
           tags: EditionTags) -> EncodedEdition:
     gain = min(TARGET_LUFS - (mp3_loudness + ENCODER_LOSS) + edition.encoder_loss, MAX_GAIN_DB)  # master: MP3 + loss
-    loudness = _encode(edition, master, target, gain, tags)
-    corrected = min(gain + TARGET_LUFS - loudness, MAX_GAIN_DB)
-    if abs(loudness - TARGET_LUFS) > TOLERANCE and corrected != gain:
+    level = _encode(edition, master, target, gain, tags)
+    # The codec's own overshoot is only known once encoded: an edition over the ceiling is made quieter by it.
+    corrected = min(gain + TARGET_LUFS - level.loudness, MAX_GAIN_DB, gain + PEAK_AFTER_ENCODING - level.true_peak)
+    if (abs(level.loudness - TARGET_LUFS) > TOLERANCE or level.true_peak > PEAK_AFTER_ENCODING) and corrected != gain:
         _encode(edition, master, target, corrected, tags)
     edition.tag(target, tags)
     return EncodedEdition(edition.name, edition.mime, sha256_file(target), target.stat().st_size, edition.bitrate,
                           _duration(target))
 
 
-def _encode(edition: EditionFormat, master: Path, target: Path, gain_db: float, tags: EditionTags) -> float:
-    """Encode the edition from the master with ``gain_db``; its integrated loudness as encoded."""
+def _encode(edition: EditionFormat, master: Path, target: Path, gain_db: float, tags: EditionTags) -> Level:
+    """Encode the edition from the master with ``gain_db``; its loudness and true peak as encoded."""
     run_ffmpeg(["-y", "-i", str(master), "-f", "ffmetadata", "-i", "pipe:0", "-map", "0:a", "-map_metadata", "1",
                 "-af", f"volume={gain_db:.2f}dB", "-ac", "1", "-b:a", f"{edition.bitrate}k", *edition.ffmpeg,
                 "-fflags", "+bitexact", "-flags:a", "+bitexact", str(target)],
                f"write the {edition.name} edition", stdin=_ffmetadata(tags))
-    return measured_loudness(target)
+    return measured_level(target)
 
 
 def _ffmetadata(tags: EditionTags) -> bytes:

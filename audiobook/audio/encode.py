@@ -12,7 +12,7 @@ import shutil
 import subprocess
 import tempfile
 from pathlib import Path
-from typing import BinaryIO, Callable
+from typing import BinaryIO, Callable, NamedTuple
 
 from audiobook.errors import OutputError, ToolMissingError
 
@@ -91,12 +91,24 @@ def _last_line(log: bytes, status: int) -> str:
     return lines[-1] if lines else f"exit status {status}"
 
 
-def measured_loudness(path: Path) -> float:
-    """Integrated loudness (LUFS, dual mono, as the MP3's is measured) of an audio file by
-    ffmpeg's ebur128 (editions, `audiobook check`), which logs only its summary (a book's log of 10 per second would be megabytes)."""
-    log = run_ffmpeg(["-i", str(path), "-af", "ebur128=framelog=verbose:dualmono=true", "-f", "null", "-"],
+class Level(NamedTuple):
+    loudness: float  # integrated, LUFS, dual mono
+    true_peak: float  # dBTP
+
+
+def measured_level(path: Path) -> Level:
+    """Integrated loudness (LUFS, dual mono, as the MP3's is measured) and true peak of an
+    audio file by ffmpeg's ebur128 (editions, `audiobook check`), which logs only its summary
+    (a book's log of 10 per second would be megabytes)."""
+    log = run_ffmpeg(["-i", str(path), "-af", "ebur128=framelog=verbose:dualmono=true:peak=true", "-f", "null", "-"],
                      f"measure the loudness of {path.name}")
-    found = re.search(r"Integrated loudness:\s+I:\s+(-?[\d.]+) LUFS", log)
-    if not found:
+    loudness = re.search(r"Integrated loudness:\s+I:\s+(-?[\d.]+) LUFS", log)
+    peak = re.search(r"True peak:\s+Peak:\s+(-?[\d.]+|-inf) dBFS", log)
+    if not loudness or not peak:
         raise OutputError(f"ffmpeg measured no loudness in {path.name}")
-    return float(found.group(1))
+    return Level(float(loudness.group(1)), float(peak.group(1)))
+
+
+def measured_loudness(path: Path) -> float:
+    """Integrated loudness of an audio file, as ``measured_level`` gives it."""
+    return measured_level(path).loudness
