@@ -82,8 +82,13 @@ THREADS_SCRIPT = textwrap.dedent("""
         speech = Speech(script, engine, "joe-us", 175, ClipCache(Path(sys.argv[1]) / "threads"), pool=pool)
         shared = [c.pcm.tobytes() for c in speech]
         children = Path(f"/proc/{os.getpid()}/task/{os.getpid()}/children").read_text().split()
+    import gc
+    from audiobook.audio.engines.piper_engine import FixedNoiseSession
+    gc.collect()
+    sessions_left = sum(isinstance(o, FixedNoiseSession) for o in gc.get_objects())
     alone = Speech(script, load_engine("piper"), "joe-us", 175, ClipCache(Path(sys.argv[1]) / "alone"))
     print(json.dumps({"threads": isinstance(pool, ThreadWorkers), "children": children,
+                      "sessions_left": sessions_left,
                       "synthesized": speech.synthesized,
                       "same": shared == [c.pcm.tobytes() for c in alone]}))
 """)
@@ -92,8 +97,8 @@ THREADS_SCRIPT = textwrap.dedent("""
 @pytest.mark.skipif(not sys.platform.startswith("linux"), reason="reads /proc")
 def test_piper_speaks_on_threads_of_the_build_and_says_what_one_engine_says(tmp_path):
     """Piper's model is loaded once and shared by the pool's threads (no worker
-    process holds a copy), and clips made side by side on two threads are the
-    samples one engine makes alone, one clip after another."""
+    process holds a copy), and let go when the pool closes; clips made side by
+    side on two threads are the samples one engine makes alone, one after another."""
     from audiobook.audio.engines import engine_class
 
     if engine_class("piper").unavailable_reason():
@@ -104,7 +109,7 @@ def test_piper_speaks_on_threads_of_the_build_and_says_what_one_engine_says(tmp_
                             cwd=ROOT, capture_output=True, text=True, timeout=300, env=cli_env())
     assert result.returncode == 0, result.stderr
     report = json.loads(result.stdout.strip().splitlines()[-1])
-    assert report == {"threads": True, "children": [], "synthesized": len(texts), "same": True}
+    assert report == {"threads": True, "children": [], "sessions_left": 0, "synthesized": len(texts), "same": True}
 
 
 # --- workers die with the build ---------------------------------------------------------------

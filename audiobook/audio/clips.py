@@ -15,6 +15,7 @@ from __future__ import annotations
 
 import functools
 import platform
+import weakref
 from dataclasses import dataclass
 
 import numpy as np
@@ -158,11 +159,16 @@ def processing_fingerprint() -> str:
             f"soxr {soxr.__version__}; {platform.machine()}")
 
 
-@functools.lru_cache(maxsize=8)
+_renderers: weakref.WeakKeyDictionary = weakref.WeakKeyDictionary()  # engine -> renderer(engine)
+
+
 def renderer(engine: Engine) -> str:
     """What a clip's bytes depend on besides its text, voice and rate: what a
-    Dask worker must share with this machine for its clips to be taken."""
-    return f"{engine.version()}; {processing_fingerprint()}"
+    Dask worker must share with this machine for its clips to be taken. Asked
+    of each engine once, and kept no longer than the engine (its model with it)."""
+    if engine not in _renderers:
+        _renderers[engine] = f"{engine.version()}; {processing_fingerprint()}"
+    return _renderers[engine]
 
 
 def render_clip(engine: Engine, job: ClipJob, cache: ClipCache) -> CacheEntry:

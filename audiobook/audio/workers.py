@@ -120,7 +120,11 @@ class ThreadWorkers:
         return self._pool.submit(_rendered, self._engine, job, self._cache)
 
     def shutdown(self) -> None:
+        """Wait for the clips being made; then the engine and its model go (a build --proof
+        loads the recogniser next), not when the last reference to these workers does."""
         self._pool.shutdown(cancel_futures=True)
+        self._engine = None
+        release_free_memory()
 
 
 @contextlib.contextmanager
