@@ -96,19 +96,30 @@ class Level(NamedTuple):
     true_peak: float  # dBTP
 
 
-def measured_level(path: Path) -> Level:
-    """Integrated loudness (LUFS, dual mono, as the MP3's is measured) and true peak of an
-    audio file by ffmpeg's ebur128 (editions, `audiobook check`), which logs only its summary
-    (a book's log of 10 per second would be megabytes)."""
-    log = run_ffmpeg(["-i", str(path), "-af", "ebur128=framelog=verbose:dualmono=true:peak=true", "-f", "null", "-"],
-                     f"measure the loudness of {path.name}")
-    loudness = re.search(r"Integrated loudness:\s+I:\s+(-?[\d.]+) LUFS", log)
-    peak = re.search(r"True peak:\s+Peak:\s+(-?[\d.]+|-inf) dBFS", log)
-    if not loudness or not peak:
-        raise OutputError(f"ffmpeg measured no loudness in {path.name}")
-    return Level(float(loudness.group(1)), float(peak.group(1)))
-
-
 def measured_loudness(path: Path) -> float:
-    """Integrated loudness of an audio file, as ``measured_level`` gives it."""
-    return measured_level(path).loudness
+    """Integrated loudness (LUFS, dual mono, as the MP3's is measured) of an audio file by
+    ffmpeg's ebur128 (`audiobook check`)."""
+    return _integrated(_ebur128(path, ""), path)
+
+
+def measured_level(path: Path) -> Level:
+    """Integrated loudness and true peak of an audio file (editions): the true peak's
+    oversampling more than doubles the time ebur128 takes, so only asked for here."""
+    log = _ebur128(path, ":peak=true")
+    peak = re.search(r"True peak:\s+Peak:\s+(-?[\d.]+|-inf) dBFS", log)
+    if not peak:
+        raise OutputError(f"ffmpeg measured no true peak in {path.name}")
+    return Level(_integrated(log, path), float(peak.group(1)))
+
+
+def _ebur128(path: Path, options: str) -> str:
+    """ffmpeg's ebur128 log of ``path``: only its summary (a book's log of 10 lines per second would be megabytes)."""
+    return run_ffmpeg(["-i", str(path), "-af", f"ebur128=framelog=verbose:dualmono=true{options}", "-f", "null", "-"],
+                      f"measure the loudness of {path.name}")
+
+
+def _integrated(log: str, path: Path) -> float:
+    found = re.search(r"Integrated loudness:\s+I:\s+(-?[\d.]+) LUFS", log)
+    if not found:
+        raise OutputError(f"ffmpeg measured no loudness in {path.name}")
+    return float(found.group(1))

@@ -217,9 +217,8 @@ def _heard(plan: list[Passage], keys: list[str], pieces: Iterator[np.ndarray], r
         for passage, key, audio in zip(plan, keys, pieces):
             contour = envelope(audio)
             words = kept.get(key, contour)
-            fresh = words is None
-            waiting.append((passage, key, contour, pool.submit(recogniser.transcribe, audio, language)
-                            if fresh else words))
+            waiting.append((passage, key, contour,
+                            words if words is not None else pool.submit(recogniser.transcribe, audio, language)))
             while len(waiting) > HEARD_AHEAD or (waiting and not isinstance(waiting[0][3], Future)):
                 yield _taken(waiting.popleft(), kept)
         while waiting:
