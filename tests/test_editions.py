@@ -171,14 +171,18 @@ def test_an_edition_whose_codec_overshoots_the_ceiling_is_made_quieter_by_as_muc
     master = tmp_path / "master.flac"
     subprocess.run(["ffmpeg", "-v", "error", "-f", "f32le", "-ar", "44100", "-ac", "1", "-i", "pipe:0", "-c:a", "flac",
                     "-sample_fmt", "s16", str(master)], input=clicks.tobytes(), check=True)
-    gains, encode = [], editions._encode
+    gains, encode, measure = [], editions._encode, editions.measured_level
 
-    def overshooting_once(edition, master, target, gain_db, tags):
+    def counted(edition, master, target, gain_db, tags):
         gains.append(gain_db)
-        level = encode(edition, master, target, gain_db, tags)
+        encode(edition, master, target, gain_db, tags)
+
+    def overshooting_once(path):
+        level = measure(path)
         return Level(level.loudness, 0.3) if len(gains) == 1 else level
 
-    monkeypatch.setattr(editions, "_encode", overshooting_once)
+    monkeypatch.setattr(editions, "_encode", counted)
+    monkeypatch.setattr(editions, "measured_level", overshooting_once)
     tags = EditionTags("Clicks", "A. Writer", "Essays", None, None, "en", generate_cover("Clicks", "A. Writer"),
                        [Span(0, clicks.size, title="All")], 44100)
     level = ebur128(master)["integrated"]

@@ -37,7 +37,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Callable, Iterator, Mapping
 
-from audiobook.audio.encode import Level, measured_level, require_ffmpeg, run_ffmpeg
+from audiobook.audio.encode import measured_level, require_ffmpeg, run_ffmpeg
 from audiobook.audio.loudness import TARGET_LUFS
 from audiobook.audio.mix import ENCODER_LOSS, TOLERANCE
 from audiobook.display import timestamp
@@ -46,7 +46,6 @@ from audiobook.fsutil import atomic_path, scratch_path, sha256_file
 from audiobook.models import Span, whole_ms
 
 MEDIA_KIND_AUDIOBOOK = 2  # MP4 "stik": how Apple's apps file it
-COVER_FRONT = 3  # FLAC/ID3 picture type
 # An edition is never made louder than the master, whose true peak sits at the ceiling that keeps
 # a lossy file's under -1 dBTP (mix.PEAK_CEILING); where the MP3 fell short of -16 LUFS, so do they.
 MAX_GAIN_DB = 0.0
@@ -107,6 +106,7 @@ def _tag_m4b(path: Path, tags: EditionTags) -> None:
 
 def _tag_opus(path: Path, tags: EditionTags) -> None:
     from mutagen.flac import Picture
+    from mutagen.id3 import PictureType
     from mutagen.oggopus import OggOpus
 
     from audiobook.audio.tag import GENRE
@@ -118,7 +118,8 @@ def _tag_opus(path: Path, tags: EditionTags) -> None:
     for number, (start, _, title) in enumerate(tags.chapter_ms(), 1):
         comments += [(f"CHAPTER{number:03d}", timestamp(start)), (f"CHAPTER{number:03d}NAME", title)]
     picture = Picture()
-    picture.type, picture.mime, picture.desc, picture.data = COVER_FRONT, "image/jpeg", "Cover", tags.cover_jpeg
+    picture.type, picture.mime, picture.desc = PictureType.COVER_FRONT, "image/jpeg", "Cover"
+    picture.data = tags.cover_jpeg
     comments.append(("METADATA_BLOCK_PICTURE", base64.b64encode(picture.write()).decode("ascii")))
     opus.tags.extend((key, value) for key, value in comments if value)
     opus.save()
@@ -176,7 +177,8 @@ def editions_beside(mp3: Path, targets: Mapping[str, Path]) -> Iterator[EditionM
 def _make(edition: EditionFormat, master: Path, target: Path, mp3_loudness: float,
           tags: EditionTags) -> EncodedEdition:
     gain = min(TARGET_LUFS - (mp3_loudness + ENCODER_LOSS) + edition.encoder_loss, MAX_GAIN_DB)  # master: MP3 + loss
-    level = _encode(edition, master, target, gain, tags)
+    _encode(edition, master, target, gain, tags)
+    level = measured_level(target)
     # The codec's own overshoot is only known once encoded: an edition over the ceiling is made quieter by it.
     corrected = min(gain + TARGET_LUFS - level.loudness, MAX_GAIN_DB, gain + PEAK_AFTER_ENCODING - level.true_peak)
     if (abs(level.loudness - TARGET_LUFS) > TOLERANCE or level.true_peak > PEAK_AFTER_ENCODING) and corrected != gain:
@@ -186,13 +188,12 @@ def _make(edition: EditionFormat, master: Path, target: Path, mp3_loudness: floa
                           _duration(target))
 
 
-def _encode(edition: EditionFormat, master: Path, target: Path, gain_db: float, tags: EditionTags) -> Level:
-    """Encode the edition from the master with ``gain_db``; its loudness and true peak as encoded."""
+def _encode(edition: EditionFormat, master: Path, target: Path, gain_db: float, tags: EditionTags) -> None:
+    """Encode the edition from the master with ``gain_db``."""
     run_ffmpeg(["-y", "-i", str(master), "-f", "ffmetadata", "-i", "pipe:0", "-map", "0:a", "-map_metadata", "1",
                 "-af", f"volume={gain_db:.2f}dB", "-ac", "1", "-b:a", f"{edition.bitrate}k", *edition.ffmpeg,
                 "-fflags", "+bitexact", "-flags:a", "+bitexact", str(target)],
                f"write the {edition.name} edition", stdin=_ffmetadata(tags))
-    return measured_level(target)
 
 
 def _ffmetadata(tags: EditionTags) -> bytes:

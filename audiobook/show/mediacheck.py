@@ -18,7 +18,7 @@ from typing import Callable, NamedTuple
 
 from audiobook.audio.cache import cache_beside_clips
 from audiobook.audio.encode import measured_loudness
-from audiobook.audio.mix import TARGET_LUFS
+from audiobook.audio.loudness import TARGET_LUFS
 from audiobook.display import clock, timestamp
 from audiobook.errors import OutputError
 from audiobook.fsutil import sha256_file, write_text_atomic

@@ -181,10 +181,11 @@ class HeardPassages:
         write_text_atomic(path, json.dumps(data, ensure_ascii=False), durable=False)
 
 
-def proof_episode(files: EpisodeFiles, record: EpisodeRecord, recogniser: Recogniser,
+def proof_episode(files: EpisodeFiles, record: EpisodeRecord, recogniser: Recogniser, heard_sha256: str,
                   kept: HeardPassages | None = None, progress: Progress | None = None,
                   say_show: Path | None = None) -> ProofReport:
-    """Hear the episode's MP3, compare it with its record's script, write and return the report."""
+    """Hear the episode's MP3 (whose hash is ``heard_sha256``), compare it with its record's
+    script, write and return the report."""
     began = time.monotonic()
     kept = kept or HeardPassages()
     progress = progress or (lambda done, total: None)
@@ -202,7 +203,7 @@ def proof_episode(files: EpisodeFiles, record: EpisodeRecord, recogniser: Recogn
             hearings += align(expected, normalised(words, passage.start, language))
             progress(number, len(plan))
     report = _report(record, files, hearings, recogniser.identity, len(plan), heard_now,
-                     time.monotonic() - began, say_show, sha256_file(files.mp3))
+                     time.monotonic() - began, say_show, heard_sha256)
     write_text_atomic(files.proof, report.to_json())
     return report
 
@@ -291,7 +292,7 @@ def proof_show(show: Path, names: tuple[str, ...], model: Path | None, events) -
     from audiobook.show.record import read_record
 
     chosen = episodes_named(show, names)
-    records = []
+    records, hashes = [], []
     for files in chosen:
         try:
             records.append(read_record(files))
@@ -299,12 +300,13 @@ def proof_show(show: Path, names: tuple[str, ...], model: Path | None, events) -
             raise InputError(f"{files.mp3}: no episode to proof ({exc})") from None
         if not files.mp3.is_file():
             raise InputError(f"{files.mp3}: missing; build the episode again")
-        if sha256_file(files.mp3) != records[-1].audio.sha256:
+        hashes.append(sha256_file(files.mp3))  # once: a book's MP3 is hundreds of MB
+        if hashes[-1] != records[-1].audio.sha256:
             events.warn(f"{files.mp3}: not the audio its record describes (changed since the build); "
                         f"heard as it is now, against the record's script")
     recogniser = Recogniser(model_dir(model))
     reports = []
-    for files, record in zip(chosen, records):
-        reports.append(proof_episode(files, record, recogniser, progress=lambda done, total, mp3=files.mp3:
+    for files, record, heard in zip(chosen, records, hashes):
+        reports.append(proof_episode(files, record, recogniser, heard, progress=lambda done, total, mp3=files.mp3:
                                      events.listening(mp3, done, total), say_show=show))
     return reports
